@@ -1,0 +1,724 @@
+//! Frames: the unit of the protocol. On the wire a frame is `[tag, seq, body]`.
+//!
+//! `seq` is 0 for control frames (`hello`, `welcome`, `ack`, `hb`, `error`) and counts from 1
+//! for everything else, per direction and per participant. The receiver acknowledges with
+//! `ack`; a reconnecting client's `hello` says the last sequence it saw, and the server's
+//! `welcome` says the last it received, so each side resends or replays exactly what is missing.
+
+use crate::codes::{EndReason, ErrorCode, NoticeCode, RefusalReason};
+use crate::ids::{NodeId, SessionId};
+use crate::node::{CompatMode, FormState, Node};
+use crate::ops::Op;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// Who is on the other end of a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The sharer: the customer's browser running the SDK.
+    Customer,
+    /// The agent who joined with the session ID.
+    Agent,
+    /// A read-only viewer, such as a supervisor.
+    Observer,
+}
+
+/// What the agent may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// See and point; nothing the agent does acts on the page.
+    #[default]
+    Pointer,
+    /// The customer consented: the agent's actions are carried out on the customer's page.
+    Write,
+}
+
+/// Where a session is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    /// Created by the customer; no agent yet.
+    Pending,
+    /// An agent joined.
+    Active,
+    /// Over for good.
+    Ended,
+}
+
+/// A participant as others see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    /// Their role.
+    pub role: Role,
+    /// A stable ID (the agent's account ID; `customer` for the customer).
+    pub id: String,
+    /// The name to show.
+    pub name: String,
+}
+
+/// First frame on every socket: who I am and where I left off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    /// Protocol version the client speaks.
+    pub v: u32,
+    /// The session to attach to.
+    pub session: SessionId,
+    /// The participant token from session creation (customer) or join (agent, observer).
+    pub token: String,
+    /// The last server sequence this participant has seen (0 when it has seen nothing).
+    #[serde(default)]
+    pub ack: u64,
+}
+
+/// The server's answer to `hello`: the session as it is now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Welcome {
+    /// Protocol version the server speaks.
+    pub v: u32,
+    /// The session.
+    pub session: SessionId,
+    /// The role the token grants.
+    pub role: Role,
+    /// The session's state.
+    pub state: SessionState,
+    /// The current mode.
+    pub mode: Mode,
+    /// Whether policy allows write mode at all (the agent hides the toggle when not).
+    pub write_mode_allowed: bool,
+    /// Whether a write-mode request is waiting for the customer's answer.
+    pub mode_request_pending: bool,
+    /// The last client sequence the server received; the client resends what follows.
+    pub ack: u64,
+    /// Customer only: the server has no current page and wants a snapshot now.
+    #[serde(default)]
+    pub snapshot_needed: bool,
+    /// Everyone attached, this participant included.
+    pub participants: Vec<Participant>,
+    /// How often the server sends heartbeats; a client silent for three of these is gone.
+    pub heartbeat_ms: u64,
+    /// The largest frame the server accepts, in bytes.
+    pub max_frame_bytes: usize,
+}
+
+/// Acknowledges every frame up to and including `a`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    /// The highest sequence received in order.
+    pub a: u64,
+}
+
+/// Keepalive. The receiver answers a heartbeat that has `reply: false` with one that echoes `ts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    /// Sender's clock in milliseconds, echoed back for round-trip time.
+    pub ts: u64,
+    /// True on the echo.
+    #[serde(default)]
+    pub reply: bool,
+}
+
+/// A refusal or failure. `fatal` errors are followed by the server closing the socket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorFrame {
+    /// Stable code to branch on.
+    pub code: ErrorCode,
+    /// Plain message for people.
+    pub message: String,
+    /// True when the socket is about to close.
+    #[serde(default)]
+    pub fatal: bool,
+    /// The sequence of the frame that caused it, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+}
+
+/// Viewport of the customer's browser in CSS pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Viewport {
+    /// Width.
+    pub w: u32,
+    /// Height.
+    pub h: u32,
+    /// Device pixel ratio.
+    pub dpr: f64,
+}
+
+impl Default for Viewport {
+    fn default() -> Self {
+        Self { w: 1280, h: 800, dpr: 1.0 }
+    }
+}
+
+/// A scroll position of an element, or of a document (`id` is then the document node).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Scroll {
+    /// The scrolled node.
+    pub id: NodeId,
+    /// Horizontal offset.
+    pub x: f64,
+    /// Vertical offset.
+    pub y: f64,
+}
+
+/// Where focus is, and the caret or selection inside a text field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Focus {
+    /// The focused element, or `None` when nothing is focused.
+    pub id: Option<NodeId>,
+    /// Selection start in a text field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<u32>,
+    /// Selection end in a text field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<u32>,
+}
+
+/// The whole page: sent by the customer on start and on each page load; sent by the server to
+/// a viewer on join, on reconnect and when it fell behind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Absolute URL of the page.
+    pub url: String,
+    /// `document.title`.
+    #[serde(default)]
+    pub title: String,
+    /// `document.characterSet`.
+    #[serde(default = "utf8")]
+    pub charset: String,
+    /// Rendering mode.
+    #[serde(default)]
+    pub mode: CompatMode,
+    /// Viewport.
+    pub vp: Viewport,
+    /// The document node and everything under it.
+    pub doc: Node,
+    /// Scroll positions of the document and of scrolled elements.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scroll: Vec<Scroll>,
+    /// Focus and caret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focus: Option<Focus>,
+}
+
+fn utf8() -> String {
+    "UTF-8".into()
+}
+
+/// A batch of DOM changes, applied in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mutations {
+    /// The operations.
+    pub ops: Vec<Op>,
+}
+
+/// A form field's live state changed (typing, a checkbox, a select).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Input {
+    /// The field.
+    pub id: NodeId,
+    /// Its new state (masked fields carry asterisks).
+    #[serde(flatten)]
+    pub state: FormState,
+}
+
+/// A pointer position in the page's viewport coordinates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pointer {
+    /// Horizontal position in CSS pixels from the viewport's left.
+    pub x: f64,
+    /// Vertical position.
+    pub y: f64,
+    /// Who it belongs to; set by the server when it relays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<Participant>,
+}
+
+/// A click (shown as the red circle when it is the agent's, as a ripple when it is the customer's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Click {
+    /// Horizontal position.
+    pub x: f64,
+    /// Vertical position.
+    pub y: f64,
+    /// The element under the pointer, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<NodeId>,
+    /// Who clicked; set by the server when it relays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<Participant>,
+}
+
+/// A short-lived highlight stroke drawn by the agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Highlight {
+    /// Points of the stroke in viewport coordinates.
+    pub points: Vec<[f64; 2]>,
+    /// Who drew it; set by the server when it relays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<Participant>,
+}
+
+/// The customer's page changed (a new page loaded or the history API moved).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Navigation {
+    /// Absolute URL.
+    pub url: String,
+    /// Title.
+    #[serde(default)]
+    pub title: String,
+}
+
+/// Where the customer's page is going as it unloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeavingTo {
+    /// Another page of the site: expect a reconnect within seconds.
+    Page,
+    /// Another site: the session pauses until the customer returns.
+    Site,
+    /// Unknown (the tab closed, or the browser gave no hint).
+    Unknown,
+}
+
+/// Sent by the customer's page as it unloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leaving {
+    /// Where to.
+    pub to: LeavingTo,
+}
+
+/// The agent asks for write mode; relayed to the customer with who asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ModeRequest {
+    /// Who asks; set by the server when it relays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<Participant>,
+}
+
+/// The customer's answer to a write-mode request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModeAnswer {
+    /// True to grant write mode.
+    pub approved: bool,
+}
+
+/// Back to pointer mode: the customer takes control back, or the agent gives it up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ModeRevoke {}
+
+/// The session's mode changed (server to everyone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModeChanged {
+    /// The mode now in force.
+    pub mode: Mode,
+    /// Who caused the change.
+    pub by: Role,
+}
+
+/// Where an agent's navigation action goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "nav", rename_all = "snake_case")]
+pub enum NavTarget {
+    /// History back.
+    Back,
+    /// History forward.
+    Forward,
+    /// Reload.
+    Reload,
+    /// A URL, which the SDK refuses unless it is on an allowed site origin.
+    Url {
+        /// The absolute URL.
+        url: String,
+    },
+}
+
+/// Something the agent does to the customer's page. Only in write mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "do", rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Click an element at a point.
+    Click {
+        /// The element.
+        id: NodeId,
+        /// Horizontal position in viewport coordinates.
+        x: f64,
+        /// Vertical position.
+        y: f64,
+    },
+    /// Replace a text field's value, firing `input` and `change`.
+    Input {
+        /// The field.
+        id: NodeId,
+        /// The new value.
+        value: String,
+    },
+    /// Choose options of a `<select>`.
+    Select {
+        /// The select.
+        id: NodeId,
+        /// Indices of the options to select.
+        selected: Vec<u32>,
+    },
+    /// Tick or untick a checkbox or radio.
+    Check {
+        /// The field.
+        id: NodeId,
+        /// The new state.
+        checked: bool,
+    },
+    /// Focus an element.
+    Focus {
+        /// The element.
+        id: NodeId,
+    },
+    /// An editing key (Backspace, Delete, arrows, Tab, Enter) on the focused field.
+    Key {
+        /// The element.
+        id: NodeId,
+        /// The `KeyboardEvent.key` value.
+        key: String,
+    },
+    /// Scroll an element or the document.
+    Scroll {
+        /// The element, or the document node.
+        id: NodeId,
+        /// Horizontal offset.
+        x: f64,
+        /// Vertical offset.
+        y: f64,
+    },
+    /// Navigate the customer's tab.
+    Navigate(NavTarget),
+}
+
+/// An agent action, with an ID the agent chose so a refusal can point back at it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    /// Agent-chosen action ID, echoed in `action_refused`.
+    pub aid: u64,
+    /// What to do.
+    #[serde(flatten)]
+    pub kind: ActionKind,
+}
+
+/// The customer's browser refused an action; relayed to the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRefused {
+    /// The action's ID.
+    pub aid: u64,
+    /// Why.
+    pub reason: RefusalReason,
+}
+
+/// Something a participant should be told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// What happened.
+    pub code: NoticeCode,
+    /// Who it is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub who: Option<Participant>,
+    /// Extra detail, such as where a leaving customer went (`page`, `site`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The server asks the customer's browser for a fresh snapshot (the mirror refused an op).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResyncRequest {
+    /// Why, for logs.
+    pub reason: String,
+}
+
+/// A participant exits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct End {}
+
+/// The session is over (server to everyone); the socket closes next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ended {
+    /// Why.
+    pub reason: EndReason,
+}
+
+/// Every frame of protocol v1.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    /// `hello`: first frame from a client.
+    Hello(Hello),
+    /// `welcome`: the server's answer to `hello`.
+    Welcome(Box<Welcome>),
+    /// `ack`: acknowledgement.
+    Ack(Ack),
+    /// `hb`: heartbeat.
+    Heartbeat(Heartbeat),
+    /// `error`: refusal.
+    Error(ErrorFrame),
+    /// `snapshot`: the whole page.
+    Snapshot(Box<Snapshot>),
+    /// `mut`: a batch of DOM changes.
+    Mutations(Mutations),
+    /// `input`: a field's live state.
+    Input(Input),
+    /// `scroll`: a scroll position.
+    Scroll(Scroll),
+    /// `viewport`: the customer's viewport changed.
+    Viewport(Viewport),
+    /// `pointer`: a pointer position.
+    Pointer(Pointer),
+    /// `click`: a click.
+    Click(Click),
+    /// `highlight`: an agent's highlight stroke.
+    Highlight(Highlight),
+    /// `focus`: focus or caret moved.
+    Focus(Focus),
+    /// `nav`: the customer's page changed.
+    Navigation(Navigation),
+    /// `leaving`: the customer's page is unloading.
+    Leaving(Leaving),
+    /// `mode_request`: the agent asks for write mode.
+    ModeRequest(ModeRequest),
+    /// `mode_answer`: the customer answers.
+    ModeAnswer(ModeAnswer),
+    /// `mode_revoke`: back to pointer mode.
+    ModeRevoke(ModeRevoke),
+    /// `mode`: the mode changed.
+    Mode(ModeChanged),
+    /// `action`: an agent action.
+    Action(Action),
+    /// `action_refused`: the customer's browser refused an action.
+    ActionRefused(ActionRefused),
+    /// `notice`: something to tell a participant.
+    Notice(Notice),
+    /// `resync`: the server wants a fresh snapshot.
+    Resync(ResyncRequest),
+    /// `end`: a participant exits.
+    End(End),
+    /// `ended`: the session is over.
+    Ended(Ended),
+}
+
+/// Why a text could not be read as a frame. Each maps to a stable [`ErrorCode`].
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// Not `[tag, seq, body]`, or the body does not fit the tag.
+    #[error("malformed frame: {0}")]
+    Malformed(String),
+    /// The tag is not a v1 frame.
+    #[error("unknown frame type {0:?}")]
+    UnknownTag(String),
+}
+
+impl ParseError {
+    /// The code a client is sent for this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ParseError::Malformed(_) => ErrorCode::BadFrame,
+            ParseError::UnknownTag(_) => ErrorCode::UnknownFrame,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawFrame<'a>(#[serde(borrow)] std::borrow::Cow<'a, str>, u64, #[serde(borrow)] &'a RawValue);
+
+fn body<T: DeserializeOwned>(raw: &RawValue) -> Result<T, ParseError> {
+    serde_json::from_str(raw.get()).map_err(|err| ParseError::Malformed(err.to_string()))
+}
+
+impl Frame {
+    /// The tag of this frame on the wire.
+    pub fn tag(&self) -> &'static str {
+        match self {
+            Frame::Hello(_) => "hello",
+            Frame::Welcome(_) => "welcome",
+            Frame::Ack(_) => "ack",
+            Frame::Heartbeat(_) => "hb",
+            Frame::Error(_) => "error",
+            Frame::Snapshot(_) => "snapshot",
+            Frame::Mutations(_) => "mut",
+            Frame::Input(_) => "input",
+            Frame::Scroll(_) => "scroll",
+            Frame::Viewport(_) => "viewport",
+            Frame::Pointer(_) => "pointer",
+            Frame::Click(_) => "click",
+            Frame::Highlight(_) => "highlight",
+            Frame::Focus(_) => "focus",
+            Frame::Navigation(_) => "nav",
+            Frame::Leaving(_) => "leaving",
+            Frame::ModeRequest(_) => "mode_request",
+            Frame::ModeAnswer(_) => "mode_answer",
+            Frame::ModeRevoke(_) => "mode_revoke",
+            Frame::Mode(_) => "mode",
+            Frame::Action(_) => "action",
+            Frame::ActionRefused(_) => "action_refused",
+            Frame::Notice(_) => "notice",
+            Frame::Resync(_) => "resync",
+            Frame::End(_) => "end",
+            Frame::Ended(_) => "ended",
+        }
+    }
+
+    /// Control frames are never sequenced, acknowledged or replayed.
+    pub fn is_control(&self) -> bool {
+        matches!(self, Frame::Hello(_) | Frame::Welcome(_) | Frame::Ack(_) | Frame::Heartbeat(_) | Frame::Error(_))
+    }
+
+    /// Whether a client in `role` may send this frame to the server.
+    pub fn may_be_sent_by(&self, role: Role) -> bool {
+        match self {
+            Frame::Hello(_) | Frame::Ack(_) | Frame::Heartbeat(_) | Frame::End(_) => true,
+            Frame::Pointer(_) | Frame::Click(_) => role != Role::Observer,
+            Frame::Snapshot(_)
+            | Frame::Mutations(_)
+            | Frame::Input(_)
+            | Frame::Scroll(_)
+            | Frame::Viewport(_)
+            | Frame::Focus(_)
+            | Frame::Navigation(_)
+            | Frame::Leaving(_)
+            | Frame::ModeAnswer(_)
+            | Frame::ActionRefused(_) => role == Role::Customer,
+            Frame::ModeRevoke(_) => role != Role::Observer,
+            Frame::ModeRequest(_) | Frame::Action(_) | Frame::Highlight(_) => role == Role::Agent,
+            Frame::Welcome(_)
+            | Frame::Error(_)
+            | Frame::Mode(_)
+            | Frame::Notice(_)
+            | Frame::Resync(_)
+            | Frame::Ended(_) => false,
+        }
+    }
+
+    /// Reads one frame from its wire text, returning it with its sequence number.
+    pub fn parse(text: &str) -> Result<(u64, Frame), ParseError> {
+        let RawFrame(tag, seq, raw) =
+            serde_json::from_str(text).map_err(|err| ParseError::Malformed(err.to_string()))?;
+        let frame = match tag.as_ref() {
+            "hello" => Frame::Hello(body(raw)?),
+            "welcome" => Frame::Welcome(body(raw)?),
+            "ack" => Frame::Ack(body(raw)?),
+            "hb" => Frame::Heartbeat(body(raw)?),
+            "error" => Frame::Error(body(raw)?),
+            "snapshot" => Frame::Snapshot(body(raw)?),
+            "mut" => Frame::Mutations(body(raw)?),
+            "input" => Frame::Input(body(raw)?),
+            "scroll" => Frame::Scroll(body(raw)?),
+            "viewport" => Frame::Viewport(body(raw)?),
+            "pointer" => Frame::Pointer(body(raw)?),
+            "click" => Frame::Click(body(raw)?),
+            "highlight" => Frame::Highlight(body(raw)?),
+            "focus" => Frame::Focus(body(raw)?),
+            "nav" => Frame::Navigation(body(raw)?),
+            "leaving" => Frame::Leaving(body(raw)?),
+            "mode_request" => Frame::ModeRequest(body(raw)?),
+            "mode_answer" => Frame::ModeAnswer(body(raw)?),
+            "mode_revoke" => Frame::ModeRevoke(body(raw)?),
+            "mode" => Frame::Mode(body(raw)?),
+            "action" => Frame::Action(body(raw)?),
+            "action_refused" => Frame::ActionRefused(body(raw)?),
+            "notice" => Frame::Notice(body(raw)?),
+            "resync" => Frame::Resync(body(raw)?),
+            "end" => Frame::End(body(raw)?),
+            "ended" => Frame::Ended(body(raw)?),
+            other => return Err(ParseError::UnknownTag(other.chars().take(40).collect())),
+        };
+        Ok((seq, frame))
+    }
+
+    /// Writes the frame as its wire text with sequence number `seq`.
+    pub fn encode(&self, seq: u64) -> String {
+        fn write<T: Serialize>(tag: &str, seq: u64, body: &T) -> String {
+            serde_json::to_string(&(tag, seq, body)).expect("protocol types always serialize")
+        }
+        let tag = self.tag();
+        match self {
+            Frame::Hello(b) => write(tag, seq, b),
+            Frame::Welcome(b) => write(tag, seq, b),
+            Frame::Ack(b) => write(tag, seq, b),
+            Frame::Heartbeat(b) => write(tag, seq, b),
+            Frame::Error(b) => write(tag, seq, b),
+            Frame::Snapshot(b) => write(tag, seq, b),
+            Frame::Mutations(b) => write(tag, seq, b),
+            Frame::Input(b) => write(tag, seq, b),
+            Frame::Scroll(b) => write(tag, seq, b),
+            Frame::Viewport(b) => write(tag, seq, b),
+            Frame::Pointer(b) => write(tag, seq, b),
+            Frame::Click(b) => write(tag, seq, b),
+            Frame::Highlight(b) => write(tag, seq, b),
+            Frame::Focus(b) => write(tag, seq, b),
+            Frame::Navigation(b) => write(tag, seq, b),
+            Frame::Leaving(b) => write(tag, seq, b),
+            Frame::ModeRequest(b) => write(tag, seq, b),
+            Frame::ModeAnswer(b) => write(tag, seq, b),
+            Frame::ModeRevoke(b) => write(tag, seq, b),
+            Frame::Mode(b) => write(tag, seq, b),
+            Frame::Action(b) => write(tag, seq, b),
+            Frame::ActionRefused(b) => write(tag, seq, b),
+            Frame::Notice(b) => write(tag, seq, b),
+            Frame::Resync(b) => write(tag, seq, b),
+            Frame::End(b) => write(tag, seq, b),
+            Frame::Ended(b) => write(tag, seq, b),
+        }
+    }
+
+    /// A non-fatal error frame.
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Frame {
+        Frame::Error(ErrorFrame { code, message: message.into(), fatal: false, seq: None })
+    }
+
+    /// A fatal error frame: the socket closes after it.
+    pub fn fatal(code: ErrorCode, message: impl Into<String>) -> Frame {
+        Frame::Error(ErrorFrame { code, message: message.into(), fatal: true, seq: None })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_tag_seq_body_arrays() {
+        let frame = Frame::Pointer(Pointer { x: 1.5, y: 2.0, by: None });
+        assert_eq!(frame.encode(7), r#"["pointer",7,{"x":1.5,"y":2.0}]"#);
+        let (seq, back) = Frame::parse(r#"["pointer",7,{"x":1.5,"y":2}]"#).unwrap();
+        assert_eq!(seq, 7);
+        assert_eq!(back, frame);
+    }
+
+    #[test]
+    fn actions_flatten_their_kind() {
+        let action =
+            Frame::Action(Action { aid: 3, kind: ActionKind::Navigate(NavTarget::Url { url: "https://a/".into() }) });
+        let text = action.encode(2);
+        assert_eq!(text, r#"["action",2,{"aid":3,"do":"navigate","nav":"url","url":"https://a/"}]"#);
+        assert_eq!(Frame::parse(&text).unwrap().1, action);
+        let click = r#"["action",1,{"aid":1,"do":"click","id":5,"x":1,"y":2}]"#;
+        assert!(matches!(Frame::parse(click).unwrap().1, Frame::Action(Action { kind: ActionKind::Click { .. }, .. })));
+    }
+
+    #[test]
+    fn bad_text_gets_a_stable_code() {
+        assert_eq!(Frame::parse("not json").unwrap_err().code(), ErrorCode::BadFrame);
+        assert_eq!(Frame::parse(r#"["pointer",1]"#).unwrap_err().code(), ErrorCode::BadFrame);
+        assert_eq!(Frame::parse(r#"["pointer",1,{"x":"a"}]"#).unwrap_err().code(), ErrorCode::BadFrame);
+        assert_eq!(Frame::parse(r#"["pointer",-1,{"x":1,"y":1}]"#).unwrap_err().code(), ErrorCode::BadFrame);
+        assert_eq!(Frame::parse(r#"["warp",1,{}]"#).unwrap_err().code(), ErrorCode::UnknownFrame);
+    }
+
+    #[test]
+    fn roles_are_checked_per_frame() {
+        let snapshot_like = Frame::Mutations(Mutations { ops: vec![] });
+        assert!(snapshot_like.may_be_sent_by(Role::Customer));
+        assert!(!snapshot_like.may_be_sent_by(Role::Agent));
+        let action = Frame::Action(Action { aid: 1, kind: ActionKind::Focus { id: NodeId(1) } });
+        assert!(action.may_be_sent_by(Role::Agent));
+        assert!(!action.may_be_sent_by(Role::Customer));
+        assert!(!action.may_be_sent_by(Role::Observer));
+        assert!(!Frame::Pointer(Pointer { x: 0.0, y: 0.0, by: None }).may_be_sent_by(Role::Observer));
+        assert!(!Frame::Ended(Ended { reason: EndReason::AgentExit }).may_be_sent_by(Role::Agent));
+    }
+}
