@@ -32,6 +32,12 @@ pub enum ErrorCode {
     ModeRequestPending,
     /// The agent already holds another co-browse session.
     AgentBusy,
+    /// Another agent already holds this session.
+    SessionTaken,
+    /// The same participant connected again elsewhere (another tab took over); this socket closes.
+    Superseded,
+    /// The server is at its configured capacity.
+    AtCapacity,
     /// Too many attempts; slow down.
     RateLimited,
     /// A size or count limit was exceeded (nodes per page, bytes per session, ...).
@@ -69,6 +75,9 @@ impl ErrorCode {
             Self::WriteModeDisabled => "write_mode_disabled",
             Self::ModeRequestPending => "mode_request_pending",
             Self::AgentBusy => "agent_busy",
+            Self::SessionTaken => "session_taken",
+            Self::Superseded => "superseded",
+            Self::AtCapacity => "at_capacity",
             Self::RateLimited => "rate_limited",
             Self::LimitExceeded => "limit_exceeded",
             Self::MirrorRejected => "mirror_rejected",

@@ -525,8 +525,58 @@ impl ParseError {
 #[derive(Deserialize)]
 struct RawFrame<'a>(#[serde(borrow)] std::borrow::Cow<'a, str>, u64, #[serde(borrow)] &'a RawValue);
 
+/// The deepest JSON nesting a frame may have. A DOM level costs two (the node object and its
+/// children array), so this allows pages about 500 elements deep — far beyond real pages —
+/// while refusing hostile nesting before the parser sees it.
+pub const MAX_JSON_DEPTH: usize = 1024;
+
+/// Parses JSON of any depth up to [`MAX_JSON_DEPTH`] without overflowing the stack: serde_json's
+/// own recursion limit (128) would refuse real pages nested deeper than about 60 elements, so
+/// the limit is checked by a cheap scan first and the stack grows on the heap as needed.
+fn parse_deep<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, ParseError> {
+    if json_depth_exceeds(text.as_bytes(), MAX_JSON_DEPTH) {
+        return Err(ParseError::Malformed(format!("nesting deeper than {MAX_JSON_DEPTH} levels")));
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    deserializer.disable_recursion_limit();
+    let value = T::deserialize(serde_stacker::Deserializer::new(&mut deserializer))
+        .map_err(|err| ParseError::Malformed(err.to_string()))?;
+    deserializer.end().map_err(|err| ParseError::Malformed(err.to_string()))?;
+    Ok(value)
+}
+
+/// True when the brackets of `bytes` (outside strings) nest deeper than `max`.
+fn json_depth_exceeds(bytes: &[u8], max: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in bytes {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 fn body<T: DeserializeOwned>(raw: &RawValue) -> Result<T, ParseError> {
-    serde_json::from_str(raw.get()).map_err(|err| ParseError::Malformed(err.to_string()))
+    parse_deep(raw.get())
 }
 
 impl Frame {
@@ -595,8 +645,13 @@ impl Frame {
 
     /// Reads one frame from its wire text, returning it with its sequence number.
     pub fn parse(text: &str) -> Result<(u64, Frame), ParseError> {
-        let RawFrame(tag, seq, raw) =
-            serde_json::from_str(text).map_err(|err| ParseError::Malformed(err.to_string()))?;
+        Self::parse_parts(text).map(|(seq, frame, _)| (seq, frame))
+    }
+
+    /// Like [`Frame::parse`], also returning the body's own text, so a relay can forward a frame
+    /// it did not change without serializing it again.
+    pub fn parse_parts(text: &str) -> Result<(u64, Frame, &str), ParseError> {
+        let RawFrame(tag, seq, raw) = parse_deep(text)?;
         let frame = match tag.as_ref() {
             "hello" => Frame::Hello(body(raw)?),
             "welcome" => Frame::Welcome(body(raw)?),
@@ -626,7 +681,14 @@ impl Frame {
             "ended" => Frame::Ended(body(raw)?),
             other => return Err(ParseError::UnknownTag(other.chars().take(40).collect())),
         };
-        Ok((seq, frame))
+        Ok((seq, frame, raw.get()))
+    }
+
+    /// The body alone as JSON text (what goes after `[tag, seq,`).
+    pub fn encode_body(&self) -> String {
+        let text = self.encode(0);
+        let prefix = self.tag().len() + 6; // `["` tag `",0,`
+        text[prefix..text.len() - 1].to_owned()
     }
 
     /// Writes the frame as its wire text with sequence number `seq`.
@@ -690,6 +752,15 @@ mod tests {
     }
 
     #[test]
+    fn bodies_can_be_taken_apart_and_put_back() {
+        let frame = Frame::Click(Click { x: 1.0, y: 2.0, id: Some(NodeId(4)), by: None });
+        assert_eq!(frame.encode_body(), r#"{"x":1.0,"y":2.0,"id":4}"#);
+        let text = frame.encode(12);
+        let (seq, back, body) = Frame::parse_parts(&text).unwrap();
+        assert_eq!((seq, back, body), (12, frame.clone(), frame.encode_body().as_str()));
+    }
+
+    #[test]
     fn actions_flatten_their_kind() {
         let action =
             Frame::Action(Action { aid: 3, kind: ActionKind::Navigate(NavTarget::Url { url: "https://a/".into() }) });
@@ -707,6 +778,42 @@ mod tests {
         assert_eq!(Frame::parse(r#"["pointer",1,{"x":"a"}]"#).unwrap_err().code(), ErrorCode::BadFrame);
         assert_eq!(Frame::parse(r#"["pointer",-1,{"x":1,"y":1}]"#).unwrap_err().code(), ErrorCode::BadFrame);
         assert_eq!(Frame::parse(r#"["warp",1,{}]"#).unwrap_err().code(), ErrorCode::UnknownFrame);
+    }
+
+    fn nested_page(depth: usize) -> Node {
+        let mut node = Node::text(depth as u32 + 10, "deep");
+        for level in (0..depth).rev() {
+            node = Node::element(level as u32 + 2, "div", &[], vec![node]);
+        }
+        Node::document(1, vec![node])
+    }
+
+    fn snapshot_of(doc: Node) -> Frame {
+        Frame::Snapshot(Box::new(Snapshot {
+            url: "https://shop.example/".into(),
+            title: String::new(),
+            charset: "UTF-8".into(),
+            mode: CompatMode::Standards,
+            vp: Viewport::default(),
+            doc,
+            scroll: vec![],
+            focus: None,
+        }))
+    }
+
+    #[test]
+    fn pages_hundreds_of_elements_deep_parse() {
+        let frame = snapshot_of(nested_page(400));
+        let (_, back) = Frame::parse(&frame.encode(1)).unwrap();
+        assert_eq!(back, frame);
+    }
+
+    #[test]
+    fn hostile_nesting_is_refused_before_parsing() {
+        let text = format!("[\"mut\",1,{{\"ops\":{}{}}}]", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(Frame::parse(&text).unwrap_err().code(), ErrorCode::BadFrame);
+        let brackets_in_strings = format!("[\"nav\",1,{{\"url\":\"{}\",\"title\":\"\\\"[\"}}]", "[".repeat(5000));
+        assert!(Frame::parse(&brackets_in_strings).is_ok());
     }
 
     #[test]

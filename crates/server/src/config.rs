@@ -1,0 +1,358 @@
+//! Server configuration: every tunable with its documented default, and validation.
+//!
+//! The binary layers defaults, a TOML file, `COBROWSE_*` environment variables and flags into
+//! this struct (see `crates/cobrowse/src/settings.rs`); the server only sees the validated result.
+//! The README's configuration reference documents each field.
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything the server needs to run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Directory for the SQLite file and other data.
+    pub data_dir: PathBuf,
+    /// The public base URL (`https://cobrowse.example.com`), used in printed links. Optional.
+    pub public_url: Option<String>,
+    /// Serve the demo company site at `/demo/`.
+    pub demo_site: bool,
+    /// Timeouts of a session's life.
+    pub timeouts: Timeouts,
+    /// Size and rate limits.
+    pub limits: Limits,
+    /// What agents may do and what customers' browsers mask.
+    pub policy: Policy,
+    /// Agents who can sign in, until accounts are managed in the admin app.
+    pub agents: Vec<AgentAccount>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            public_url: None,
+            demo_site: false,
+            timeouts: Timeouts::default(),
+            limits: Limits::default(),
+            policy: Policy::default(),
+            agents: Vec::new(),
+        }
+    }
+}
+
+/// How long each phase of a session may last. Written as `"30s"`, `"5m"`, `"1h"`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Timeouts {
+    /// A session nobody joined ends after this (`pending_timeout`). Default 5 minutes: time
+    /// enough to read nine digits aloud and type them, not long enough to leave stale IDs about.
+    #[serde(with = "humantime_serde")]
+    pub pending: Duration,
+    /// No frame from anyone for this long ends the session (`inactivity_timeout`). Default 30 minutes.
+    #[serde(with = "humantime_serde")]
+    pub inactivity: Duration,
+    /// The customer's page may be gone this long — a page load inside the site, a visit to
+    /// another site, a dropped network — before the session ends (`customer_away`). Default 5 minutes.
+    #[serde(with = "humantime_serde")]
+    pub customer_reconnect_grace: Duration,
+    /// The agent's workspace may be gone this long — a closed tab, a lost network — before the
+    /// session ends (`agent_away`). Default 2 minutes.
+    #[serde(with = "humantime_serde")]
+    pub agent_reconnect_grace: Duration,
+    /// The server sends a heartbeat this often; a client silent for three intervals is treated as
+    /// disconnected. Default 15 seconds.
+    #[serde(with = "humantime_serde")]
+    pub heartbeat: Duration,
+    /// A socket must say `hello` within this. Default 10 seconds.
+    #[serde(with = "humantime_serde")]
+    pub hello: Duration,
+    /// A write to a socket that takes longer than this drops the connection. Default 10 seconds.
+    #[serde(with = "humantime_serde")]
+    pub write: Duration,
+    /// An agent's sign-in lasts this long. Default 12 hours (a shift).
+    #[serde(with = "humantime_serde")]
+    pub agent_login: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            pending: Duration::from_secs(5 * 60),
+            inactivity: Duration::from_secs(30 * 60),
+            customer_reconnect_grace: Duration::from_secs(5 * 60),
+            agent_reconnect_grace: Duration::from_secs(2 * 60),
+            heartbeat: Duration::from_secs(15),
+            hello: Duration::from_secs(10),
+            write: Duration::from_secs(10),
+            agent_login: Duration::from_secs(12 * 60 * 60),
+        }
+    }
+}
+
+/// Sizes, counts and rates. Each bounds memory or work that a client could otherwise inflate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest WebSocket frame accepted, in bytes. Default 4 MiB (a 6,000-element page is ~0.5 MiB).
+    pub max_frame_bytes: usize,
+    /// Most DOM nodes one page may have in the mirror. Default 200,000.
+    pub max_nodes: usize,
+    /// Deepest DOM nesting accepted. Default 500.
+    pub max_depth: usize,
+    /// Most bytes one session's mirror may hold. Default 64 MiB.
+    pub max_session_bytes: usize,
+    /// Frames waiting to be written to one socket before its reader counts as lagging. Default 128.
+    pub outbound_queue: usize,
+    /// Frames kept per participant for replay after a reconnect. Default 256.
+    pub replay_frames: usize,
+    /// Bytes kept per participant for replay after a reconnect. Default 2 MiB.
+    pub replay_bytes: usize,
+    /// Join attempts per agent per minute (guessing IDs is impractical). Default 10.
+    pub joins_per_agent_per_minute: u32,
+    /// Join attempts per client address per minute. Default 30.
+    pub joins_per_address_per_minute: u32,
+    /// Sessions created per client address per minute. Default 20.
+    pub sessions_per_address_per_minute: u32,
+    /// Sign-in attempts per address per minute. Default 10.
+    pub logins_per_address_per_minute: u32,
+    /// Open WebSocket connections at most (each uses a file descriptor). Default 19,000.
+    pub max_connections: usize,
+    /// Live sessions at most. Default 10,000.
+    pub max_sessions: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_frame_bytes: 4 * 1024 * 1024,
+            max_nodes: 200_000,
+            max_depth: 500,
+            max_session_bytes: 64 * 1024 * 1024,
+            outbound_queue: 128,
+            replay_frames: 256,
+            replay_bytes: 2 * 1024 * 1024,
+            joins_per_agent_per_minute: 10,
+            joins_per_address_per_minute: 30,
+            sessions_per_address_per_minute: 20,
+            logins_per_address_per_minute: 10,
+            max_connections: 19_000,
+            max_sessions: 10_000,
+        }
+    }
+}
+
+/// What agents may do and what the customer's browser hides. Sent to the SDK as-is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    /// Whether agents may ask for write mode at all. Default true.
+    pub write_mode_allowed: bool,
+    /// Whether supervisors may watch sessions read-only. Default false.
+    pub observers_allowed: bool,
+    /// Origins of the company's site (`https://shop.example`): customer sockets and session
+    /// creation are accepted only from these (and from the server's own origin), and agents may
+    /// navigate customers only within them.
+    pub site_origins: Vec<String>,
+    /// What the SDK masks in the customer's browser, in addition to every password field.
+    pub masking: Masking,
+    /// Controls agents may not use, in addition to every submit control.
+    pub restrictions: Restrictions,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            write_mode_allowed: true,
+            observers_allowed: false,
+            site_origins: Vec::new(),
+            masking: Masking::default(),
+            restrictions: Restrictions::default(),
+        }
+    }
+}
+
+/// Masking rules as CSS selectors and URL patterns.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Masking {
+    /// Fields whose values are masked.
+    pub fields: Vec<String>,
+    /// Elements whose text is masked.
+    pub text: Vec<String>,
+    /// Images replaced by a placeholder box.
+    pub images: Vec<String>,
+    /// URL patterns (`*` matches anything) of pages masked whole.
+    pub pages: Vec<String>,
+}
+
+/// Restriction rules as CSS selectors.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Restrictions {
+    /// Elements agents may not use.
+    pub selectors: Vec<String>,
+}
+
+/// An agent who can sign in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentAccount {
+    /// Sign-in name and stable ID (`alice`).
+    pub id: String,
+    /// Name shown to customers (`Alice Agent`).
+    pub name: String,
+    /// Argon2 hash in PHC form (`cobrowse hash-password` prints one).
+    pub password_hash: String,
+    /// Supervisors may also watch sessions read-only when policy allows.
+    #[serde(default)]
+    pub supervisor: bool,
+}
+
+/// A configuration that cannot run, with what is wrong in plain words.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Checks what serde cannot: ranges, uniqueness, well-formed origins and hashes.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let t = &self.timeouts;
+        for (name, value) in [
+            ("timeouts.pending", t.pending),
+            ("timeouts.inactivity", t.inactivity),
+            ("timeouts.customer_reconnect_grace", t.customer_reconnect_grace),
+            ("timeouts.agent_reconnect_grace", t.agent_reconnect_grace),
+            ("timeouts.heartbeat", t.heartbeat),
+            ("timeouts.hello", t.hello),
+            ("timeouts.write", t.write),
+            ("timeouts.agent_login", t.agent_login),
+        ] {
+            if value.is_zero() {
+                return Err(ConfigError(format!("{name} must be longer than zero")));
+            }
+        }
+        let l = &self.limits;
+        for (name, value, min) in [
+            ("limits.max_frame_bytes", l.max_frame_bytes, 1024),
+            ("limits.max_nodes", l.max_nodes, 1),
+            ("limits.max_depth", l.max_depth, 8),
+            ("limits.max_session_bytes", l.max_session_bytes, 1024),
+            ("limits.outbound_queue", l.outbound_queue, 1),
+            ("limits.replay_frames", l.replay_frames, 1),
+            ("limits.replay_bytes", l.replay_bytes, 1024),
+            ("limits.max_connections", l.max_connections, 2),
+            ("limits.max_sessions", l.max_sessions, 1),
+        ] {
+            if value < min {
+                return Err(ConfigError(format!("{name} must be at least {min}")));
+            }
+        }
+        if l.max_depth > 500 {
+            return Err(ConfigError("limits.max_depth can be at most 500".into()));
+        }
+        for origin in &self.policy.site_origins {
+            normalize_origin(origin).ok_or_else(|| {
+                ConfigError(format!(
+                    "policy.site_origins: {origin:?} is not an origin like https://shop.example or http://localhost:8080"
+                ))
+            })?;
+        }
+        let mut seen = std::collections::HashSet::new();
+        for agent in &self.agents {
+            if agent.id.is_empty()
+                || agent.id.len() > 64
+                || !agent.id.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+            {
+                return Err(ConfigError(format!("agents: id {:?} must be 1-64 letters, digits or . _ - @", agent.id)));
+            }
+            if !seen.insert(agent.id.as_str()) {
+                return Err(ConfigError(format!("agents: id {:?} appears twice", agent.id)));
+            }
+            if agent.name.trim().is_empty() {
+                return Err(ConfigError(format!("agents: {:?} needs a name", agent.id)));
+            }
+            argon2::PasswordHash::new(&agent.password_hash).map_err(|_| {
+                ConfigError(format!(
+                    "agents: {:?} has a password_hash that is not an argon2 PHC string (make one with `cobrowse hash-password`)",
+                    agent.id
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The site origins in normalized form (`scheme://host[:port]`, lower case, default port dropped).
+    pub fn normalized_site_origins(&self) -> Vec<String> {
+        self.policy.site_origins.iter().filter_map(|o| normalize_origin(o)).collect()
+    }
+}
+
+/// Normalizes an origin (`HTTPS://Shop.Example:443/` → `https://shop.example`); None if it is not one.
+pub fn normalize_origin(text: &str) -> Option<String> {
+    let text = text.trim().trim_end_matches('/');
+    let (scheme, rest) = text.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+        return None;
+    }
+    let rest = rest.to_ascii_lowercase();
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || rest.starts_with('[') => {
+            if host.is_empty() || port.is_empty() || !port.chars().all(|c| c.is_ascii_digit()) || port.len() > 5 {
+                return None;
+            }
+            (host.to_owned(), Some(port.to_owned()))
+        }
+        _ => (rest.clone(), None),
+    };
+    let default_port = if scheme == "https" { "443" } else { "80" };
+    Some(match port {
+        Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
+        _ => format!("{scheme}://{host}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn origins_normalize() {
+        assert_eq!(normalize_origin("HTTPS://Shop.Example:443/").as_deref(), Some("https://shop.example"));
+        assert_eq!(normalize_origin("http://localhost:8080").as_deref(), Some("http://localhost:8080"));
+        assert_eq!(normalize_origin("http://127.0.0.1:80").as_deref(), Some("http://127.0.0.1"));
+        for bad in ["shop.example", "ftp://x", "https://", "https://a/b", "https://a:x", "https://u@a"] {
+            assert!(normalize_origin(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let mut config = Config::default();
+        config.timeouts.pending = Duration::ZERO;
+        assert!(config.validate().unwrap_err().to_string().contains("timeouts.pending"));
+
+        let mut config = Config::default();
+        config.policy.site_origins = vec!["shop.example".into()];
+        assert!(config.validate().unwrap_err().to_string().contains("site_origins"));
+
+        let mut config = Config::default();
+        config.agents =
+            vec![AgentAccount { id: "a".into(), name: "A".into(), password_hash: "plain".into(), supervisor: false }];
+        assert!(config.validate().unwrap_err().to_string().contains("hash-password"));
+    }
+}

@@ -1,0 +1,258 @@
+//! One WebSocket connection: `hello`, then a single loop until it closes.
+//!
+//! The loop selects over the socket's next frame, the participant's outbound queue and a
+//! housekeeping tick (acks, heartbeats, the receive timeout). There is one cleanup path at the
+//! end: detach from the session, which starts the participant's grace period. The session ends
+//! connections by closing their queue after a last frame (`ended`, or `superseded`), so this loop
+//! never needs to know why.
+
+use crate::relay::outbox::ConnLink;
+use crate::relay::route::Routed;
+use crate::sessions::participant::SlotKey;
+use crate::sessions::registry::Lookup;
+use crate::sessions::session::SessionHandle;
+use crate::state::AppState;
+use axum::extract::ws::{Message, WebSocket};
+use cobrowse_protocol::{Ack, EndReason, ErrorCode, ErrorFrame, Frame, Heartbeat, Role, PROTOCOL_VERSION};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::{timeout, Instant};
+
+/// Housekeeping cadence: acks go out at least this often while frames arrive.
+pub const TICK: Duration = Duration::from_millis(200);
+
+/// Acknowledge at once after this many unacknowledged frames, without waiting for the tick.
+pub const ACK_EVERY: u64 = 32;
+
+/// Refused frames tolerated on one connection before it counts as broken.
+pub const MAX_REFUSALS: u32 = 64;
+
+/// Where the socket came from, as the upgrade saw it.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// True when the `Origin` header was absent (a non-browser client) or named this server.
+    pub same_site: bool,
+}
+
+/// Serves one upgraded socket to the end.
+pub async fn serve(state: AppState, mut socket: WebSocket, origin: Origin) {
+    let Some((handle, key, role, link_rx, conn_id)) = handshake(&state, &mut socket, &origin).await else {
+        let _ = socket.send(Message::Close(None)).await;
+        return;
+    };
+    state.metrics.connection_opened(role);
+    let reason = run(&state, &mut socket, &handle, key, link_rx).await;
+    handle.detach(key, conn_id, Instant::now());
+    state.metrics.connection_closed(role);
+    if let Some(reason) = reason {
+        state.registry.end(&handle, reason).await;
+    }
+    let _ = timeout(state.config.timeouts.write, socket.send(Message::Close(None))).await;
+}
+
+type Handshake = (Arc<SessionHandle>, SlotKey, Role, crate::relay::outbox::ConnReceiver, u64);
+
+/// Waits for `hello`, checks it, and attaches the socket to its participant.
+async fn handshake(state: &AppState, socket: &mut WebSocket, origin: &Origin) -> Option<Handshake> {
+    let config = &state.config;
+    let deadline = Instant::now() + config.timeouts.hello;
+    let text = loop {
+        let message = match tokio::time::timeout_at(deadline, socket.recv()).await {
+            Ok(Some(Ok(message))) => message,
+            Ok(_) => return None,
+            Err(_) => {
+                refuse(state, socket, ErrorCode::HelloRequired, "say hello first (no hello within the time limit)")
+                    .await;
+                return None;
+            }
+        };
+        match message {
+            Message::Text(text) => break text,
+            Message::Ping(_) | Message::Pong(_) => continue,
+            Message::Close(_) => return None,
+            Message::Binary(_) => {
+                refuse(state, socket, ErrorCode::BadFrame, "frames are JSON text").await;
+                return None;
+            }
+        }
+    };
+    state.metrics.frame_in(text.len());
+    let hello = match Frame::parse(text.as_str()) {
+        Ok((_, Frame::Hello(hello))) => hello,
+        Ok(_) => {
+            refuse(state, socket, ErrorCode::HelloRequired, "the first frame must be hello").await;
+            return None;
+        }
+        Err(err) => {
+            refuse(state, socket, err.code(), &err.to_string()).await;
+            return None;
+        }
+    };
+    if hello.v != PROTOCOL_VERSION {
+        let message = format!("this server speaks protocol version {PROTOCOL_VERSION}; the client spoke {}", hello.v);
+        refuse(state, socket, ErrorCode::VersionMismatch, &message).await;
+        return None;
+    }
+    let handle = match state.registry.lookup(hello.session) {
+        Lookup::Live(handle) => handle,
+        Lookup::Ended(reason) => {
+            let message = format!("session {} has ended ({}); start a new one", hello.session, reason.as_str());
+            refuse(state, socket, ErrorCode::SessionEnded, &message).await;
+            return None;
+        }
+        Lookup::Unknown => {
+            refuse(state, socket, ErrorCode::SessionNotFound, "no live session has this ID").await;
+            return None;
+        }
+    };
+    let conn_id = state.next_connection_id();
+    let (link, link_rx) = ConnLink::pair(conn_id, config.limits.outbound_queue);
+    match handle.attach(&hello.token, hello.ack, link, Instant::now()) {
+        Ok(attached) if attached.role != Role::Customer && !origin.same_site => {
+            handle.detach(attached.key, conn_id, Instant::now());
+            refuse(state, socket, ErrorCode::OriginNotAllowed, "agents connect from the workspace served here").await;
+            None
+        }
+        Ok(attached) => Some((handle, attached.key, attached.role, link_rx, conn_id)),
+        Err(code) => {
+            let message = match code {
+                ErrorCode::Unauthorized => "this token does not belong to the session",
+                ErrorCode::SessionEnded => "the session has ended",
+                _ => "the session refused this connection",
+            };
+            refuse(state, socket, code, message).await;
+            None
+        }
+    }
+}
+
+async fn refuse(state: &AppState, socket: &mut WebSocket, code: ErrorCode, message: &str) {
+    state.metrics.error(code);
+    tracing::debug!(code = code.as_str(), message, "socket refused");
+    let text = Frame::fatal(code, message).encode(0);
+    let _ = timeout(state.config.timeouts.write, socket.send(Message::Text(text.into()))).await;
+}
+
+/// The connection's loop. Returns a reason when the session must end because of this connection.
+async fn run(
+    state: &AppState,
+    socket: &mut WebSocket,
+    handle: &SessionHandle,
+    key: SlotKey,
+    mut queue: crate::relay::outbox::ConnReceiver,
+) -> Option<EndReason> {
+    let config = &state.config;
+    let heartbeat_every = config.timeouts.heartbeat;
+    let silence_limit = heartbeat_every * 3;
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_heard = Instant::now();
+    let mut last_heartbeat = Instant::now();
+    let mut last_in = 0u64;
+    let mut acked = 0u64;
+    let mut refusals = 0u32;
+    let write_timeout = config.timeouts.write;
+    let max_frame = config.limits.max_frame_bytes;
+
+    macro_rules! send {
+        ($text:expr) => {{
+            let text: axum::extract::ws::Utf8Bytes = $text;
+            let bytes = text.len();
+            match timeout(write_timeout, socket.send(Message::Text(text))).await {
+                Ok(Ok(())) => state.metrics.frame_out(bytes),
+                _ => return None, // the peer is gone or stuck; its grace period takes over
+            }
+        }};
+    }
+
+    loop {
+        tokio::select! {
+            outbound = queue.frames.recv() => match outbound {
+                Some(text) => send!(text),
+                None => {
+                    if let Some(words) = queue.last_words.get() {
+                        send!(words.clone().into());
+                    }
+                    return None;
+                }
+            },
+            inbound = socket.recv() => {
+                let message = match inbound {
+                    Some(Ok(message)) => message,
+                    _ => return None,
+                };
+                last_heard = Instant::now();
+                let text = match message {
+                    Message::Text(text) => text,
+                    Message::Binary(_) => {
+                        state.metrics.error(ErrorCode::BadFrame);
+                        send!(Frame::error(ErrorCode::BadFrame, "frames are JSON text").encode(0).into());
+                        continue;
+                    }
+                    Message::Close(_) => return None,
+                    Message::Ping(_) | Message::Pong(_) => continue,
+                };
+                state.metrics.frame_in(text.len());
+                let refusal = if text.len() > max_frame {
+                    Some((ErrorCode::FrameTooLarge, format!("frames may be at most {max_frame} bytes; this one was {}", text.len()), None))
+                } else {
+                    match Frame::parse_parts(text.as_str()) {
+                        Err(err) => Some((err.code(), err.to_string(), None)),
+                        Ok((_, Frame::Heartbeat(beat), _)) => {
+                            if !beat.reply {
+                                send!(Frame::Heartbeat(Heartbeat { ts: beat.ts, reply: true }).encode(0).into());
+                            }
+                            None
+                        }
+                        Ok((seq, frame, body)) => match handle.receive(key, seq, frame, body, Instant::now()) {
+                            Routed::Done { last_in: position } => {
+                                last_in = position;
+                                None
+                            }
+                            Routed::Refused { code, message, last_in: position } => {
+                                last_in = position;
+                                Some((code, message, Some(seq)))
+                            }
+                            Routed::End(reason) => {
+                                state.registry.end(handle, reason).await;
+                                None
+                            }
+                        },
+                    }
+                };
+                if let Some((code, message, seq)) = refusal {
+                    state.metrics.error(code);
+                    refusals += 1;
+                    if refusals > MAX_REFUSALS {
+                        send!(Frame::fatal(code, "too many refused frames; closing").encode(0).into());
+                        return (key == SlotKey::Customer).then_some(EndReason::ProtocolError);
+                    }
+                    send!(Frame::Error(ErrorFrame { code, message, fatal: false, seq }).encode(0).into());
+                }
+                if last_in >= acked + ACK_EVERY {
+                    acked = last_in;
+                    send!(Frame::Ack(Ack { a: acked }).encode(0).into());
+                }
+            },
+            _ = tick.tick() => {
+                let now = Instant::now();
+                if now.duration_since(last_heard) > silence_limit {
+                    tracing::debug!(session = %handle.id, "peer silent for three heartbeats; dropping the connection");
+                    return None;
+                }
+                if last_in > acked {
+                    acked = last_in;
+                    send!(Frame::Ack(Ack { a: acked }).encode(0).into());
+                }
+                if now.duration_since(last_heartbeat) >= heartbeat_every {
+                    last_heartbeat = now;
+                    let ts = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_millis() as u64)
+                        .unwrap_or(0);
+                    send!(Frame::Heartbeat(Heartbeat { ts, reply: false }).encode(0).into());
+                }
+            }
+        }
+    }
+}

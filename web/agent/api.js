@@ -1,0 +1,150 @@
+// The workspace's HTTP calls: sign-in, who am I, sign-out, join. Errors come back as ApiError with
+// the server's stable code; `explainJoinError` turns them into words for the agent.
+
+/**
+ * @typedef {object} Agent
+ * @property {string} id
+ * @property {string} name
+ */
+
+/**
+ * @typedef {object} JoinGrant
+ * @property {string} token Participant token for the socket's hello.
+ * @property {string} session The session ID.
+ * @property {string} ws_url Path or URL of the WebSocket endpoint.
+ * @property {boolean} write_mode_allowed
+ */
+
+export class ApiError extends Error {
+  /**
+   * @param {number} status HTTP status, 0 when the server could not be reached
+   * @param {string} code stable error code
+   * @param {string} message
+   */
+  constructor(status, code, message) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** @typedef {(input: string, init?: RequestInit) => Promise<Response>} FetchLike */
+
+export class Api {
+  /** @param {FetchLike} [fetchImpl] */
+  constructor(fetchImpl) {
+    /** @type {FetchLike} */
+    this.fetch = fetchImpl ?? ((input, init) => fetch(input, init));
+  }
+
+  /**
+   * @param {string} username
+   * @param {string} password
+   * @returns {Promise<Agent>}
+   */
+  async login(username, password) {
+    const body = /** @type {{agent: Agent}} */ (await this.request('POST', '/api/v1/auth/login', { username, password }));
+    return body.agent;
+  }
+
+  /** @returns {Promise<Agent | null>} the signed-in agent, or null */
+  async me() {
+    try {
+      const body = /** @type {{agent: Agent}} */ (await this.request('GET', '/api/v1/auth/me'));
+      return body.agent;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return null;
+      throw err;
+    }
+  }
+
+  async logout() {
+    await this.request('POST', '/api/v1/auth/logout', {});
+  }
+
+  /**
+   * @param {string} sessionId nine digits
+   * @returns {Promise<JoinGrant>}
+   */
+  async join(sessionId) {
+    return /** @type {JoinGrant} */ (await this.request('POST', `/api/v1/sessions/${encodeURIComponent(sessionId)}/join`, {}));
+  }
+
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {unknown} [body]
+   * @returns {Promise<unknown>}
+   */
+  async request(method, path, body) {
+    /** @type {Response} */
+    let response;
+    try {
+      response = await this.fetch(path, {
+        method,
+        credentials: 'same-origin',
+        headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(0, 'network', 'The server could not be reached.');
+    }
+    const text = await response.text();
+    /** @type {any} */
+    let parsed = null;
+    try {
+      parsed = text ? JSON.parse(text) : {};
+    } catch {
+      parsed = null;
+    }
+    if (!response.ok) {
+      const code = parsed?.error?.code ?? (response.status === 401 ? 'unauthenticated' : 'internal');
+      const message = parsed?.error?.message ?? `Request failed (${response.status}).`;
+      throw new ApiError(response.status, String(code), String(message));
+    }
+    return parsed ?? {};
+  }
+}
+
+/**
+ * What to tell the agent when a join fails.
+ * @param {unknown} err
+ * @returns {string}
+ */
+export function explainJoinError(err) {
+  if (!(err instanceof ApiError)) return 'Joining failed. Try again.';
+  switch (err.code) {
+    case 'agent_busy':
+      return 'You already have a co-browse session. Exit it before joining another.';
+    case 'session_not_found':
+      return 'No session has this ID. Check the nine digits with the customer.';
+    case 'session_ended':
+      return 'This session has ended. Ask the customer to start a new one.';
+    case 'rate_limited':
+      return 'Too many join attempts. Wait a moment, then try again.';
+    case 'unauthenticated':
+      return 'Your sign-in has expired. Sign in again.';
+    case 'invalid_request':
+      return 'A session ID is nine digits.';
+    case 'network':
+      return 'The server could not be reached. Check your connection.';
+    default:
+      return err.message || 'Joining failed. Try again.';
+  }
+}
+
+/**
+ * What to tell the agent when sign-in fails.
+ * @param {unknown} err
+ * @returns {string}
+ */
+export function explainLoginError(err) {
+  if (err instanceof ApiError) {
+    if (err.status === 401 || err.code === 'unauthenticated') return 'Wrong username or password.';
+    if (err.code === 'rate_limited') return 'Too many attempts. Wait a moment, then try again.';
+    if (err.code === 'network') return 'The server could not be reached.';
+    return err.message;
+  }
+  return 'Sign-in failed.';
+}

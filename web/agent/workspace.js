@@ -1,0 +1,537 @@
+// The workspace controller: sign-in, joining, the session toolbar, notices, and the wiring of
+// transport ⇄ viewer. It holds the state of one page load; `startWorkspace` creates it.
+
+import { parseSessionId, formatSessionId } from '../sdk/protocol.js';
+import { Api, ApiError, explainJoinError, explainLoginError } from './api.js';
+import { Transport, socketUrl } from './transport.js';
+import { Viewer } from './viewer.js';
+import { endedText, errorText, noticeText, refusalText } from './messages.js';
+
+/** @typedef {import('../sdk/protocol.js').Frame} Frame */
+/** @typedef {import('../sdk/protocol.js').Mode} Mode */
+/** @typedef {import('../sdk/protocol.js').ActionKind} ActionKind */
+/** @typedef {import('./api.js').Agent} Agent */
+/** @typedef {import('./transport.js').TransportStatus} TransportStatus */
+
+/**
+ * @typedef {object} SessionState
+ * @property {string} id
+ * @property {Transport} transport
+ * @property {Viewer} viewer
+ * @property {Mode} mode
+ * @property {boolean} writeAllowed
+ * @property {boolean} requestPending
+ * @property {boolean} paused
+ * @property {boolean} ended
+ * @property {string} url
+ * @property {number} nextAid
+ * @property {Map<number, ActionKind>} actions
+ */
+
+/**
+ * @param {Document} doc
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+function byId(doc, id) {
+  const el = doc.getElementById(id);
+  if (!el) throw new Error(`the workspace page lacks #${id}`);
+  return el;
+}
+
+export class Workspace {
+  /**
+   * @param {Document} doc
+   * @param {{api?: Api, location?: {protocol: string, host: string, search: string}}} [options]
+   */
+  constructor(doc, options = {}) {
+    this.doc = doc;
+    this.api = options.api ?? new Api();
+    this.location = options.location ?? /** @type {Location} */ (doc.defaultView?.location);
+    /** @type {Agent | null} */
+    this.agent = null;
+    /** @type {SessionState | null} */
+    this.session = null;
+    this.el = {
+      signinSection: byId(doc, 'signin-section'),
+      signinForm: /** @type {HTMLFormElement} */ (byId(doc, 'signin-form')),
+      username: /** @type {HTMLInputElement} */ (byId(doc, 'username')),
+      password: /** @type {HTMLInputElement} */ (byId(doc, 'password')),
+      signinError: byId(doc, 'signin-error'),
+      workspace: byId(doc, 'workspace-section'),
+      agentName: byId(doc, 'agent-name'),
+      signout: /** @type {HTMLButtonElement} */ (byId(doc, 'signout-btn')),
+      joinForm: /** @type {HTMLFormElement} */ (byId(doc, 'join-form')),
+      sessionInput: /** @type {HTMLInputElement} */ (byId(doc, 'session-id')),
+      joinButton: /** @type {HTMLButtonElement} */ (byId(doc, 'join-btn')),
+      joinError: byId(doc, 'join-error'),
+      sessionSection: byId(doc, 'session-section'),
+      sessionLabel: byId(doc, 'session-label'),
+      writeToggle: /** @type {HTMLButtonElement} */ (byId(doc, 'write-toggle')),
+      modeStatus: byId(doc, 'mode-status'),
+      highlightTool: /** @type {HTMLButtonElement} */ (byId(doc, 'highlight-tool')),
+      zoomFit: /** @type {HTMLButtonElement} */ (byId(doc, 'zoom-fit')),
+      zoomActual: /** @type {HTMLButtonElement} */ (byId(doc, 'zoom-actual')),
+      navBack: /** @type {HTMLButtonElement} */ (byId(doc, 'nav-back')),
+      navForward: /** @type {HTMLButtonElement} */ (byId(doc, 'nav-forward')),
+      navReload: /** @type {HTMLButtonElement} */ (byId(doc, 'nav-reload')),
+      urlBar: /** @type {HTMLInputElement} */ (byId(doc, 'url-bar')),
+      exit: /** @type {HTMLButtonElement} */ (byId(doc, 'exit-session')),
+      conn: byId(doc, 'conn-status'),
+      area: byId(doc, 'browser-area'),
+      paused: byId(doc, 'paused-overlay'),
+      notices: byId(doc, 'notices'),
+    };
+    this.bind();
+  }
+
+  async start() {
+    let agent = null;
+    try {
+      agent = await this.api.me();
+    } catch {
+      agent = null;
+    }
+    if (agent) this.signedIn(agent);
+    else this.showSignin();
+  }
+
+  bind() {
+    const el = this.el;
+    el.signinForm.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      void this.signin();
+    });
+    el.signout.addEventListener('click', () => void this.signout());
+    el.joinForm.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      void this.join(el.sessionInput.value);
+    });
+    el.writeToggle.addEventListener('click', () => this.toggleWrite());
+    el.highlightTool.addEventListener('click', () => {
+      const s = this.session;
+      if (!s) return;
+      const on = el.highlightTool.getAttribute('aria-pressed') !== 'true';
+      el.highlightTool.setAttribute('aria-pressed', String(on));
+      s.viewer.setHighlighting(on);
+    });
+    el.zoomFit.addEventListener('click', () => this.setZoom('fit'));
+    el.zoomActual.addEventListener('click', () => this.setZoom('actual'));
+    el.navBack.addEventListener('click', () => this.act({ do: 'navigate', nav: 'back' }));
+    el.navForward.addEventListener('click', () => this.act({ do: 'navigate', nav: 'forward' }));
+    el.navReload.addEventListener('click', () => this.act({ do: 'navigate', nav: 'reload' }));
+    el.urlBar.addEventListener('keydown', (ev) => {
+      if (ev.key !== 'Enter') return;
+      ev.preventDefault();
+      this.navigateTo(el.urlBar.value);
+    });
+    el.exit.addEventListener('click', () => this.exit());
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Sign-in
+
+  showSignin() {
+    this.el.signinSection.hidden = false;
+    this.el.workspace.hidden = true;
+    this.el.username.focus();
+  }
+
+  async signin() {
+    const el = this.el;
+    el.signinError.textContent = '';
+    const username = el.username.value.trim();
+    if (!username || !el.password.value) {
+      el.signinError.textContent = 'Enter your username and password.';
+      return;
+    }
+    try {
+      const agent = await this.api.login(username, el.password.value);
+      el.password.value = '';
+      this.signedIn(agent);
+    } catch (err) {
+      el.signinError.textContent = explainLoginError(err);
+    }
+  }
+
+  /** @param {Agent} agent */
+  signedIn(agent) {
+    this.agent = agent;
+    this.el.signinSection.hidden = true;
+    this.el.workspace.hidden = false;
+    this.el.agentName.textContent = agent.name;
+    this.el.sessionInput.focus();
+    const fromChat = new URLSearchParams(this.location.search).get('session');
+    if (fromChat && !this.session) void this.join(fromChat);
+  }
+
+  async signout() {
+    if (this.session && !this.session.ended) this.exit();
+    try {
+      await this.api.logout();
+    } catch {
+      // Signed out locally either way.
+    }
+    this.agent = null;
+    this.showSignin();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Joining
+
+  /** @param {string} typed */
+  async join(typed) {
+    const el = this.el;
+    el.joinError.textContent = '';
+    if (this.session && !this.session.ended) {
+      el.joinError.textContent = 'You already have a co-browse session. Exit it before joining another.';
+      return;
+    }
+    const id = parseSessionId(typed);
+    if (!id) {
+      el.joinError.textContent = 'A session ID is nine digits, such as 123 456 789.';
+      el.sessionInput.focus();
+      return;
+    }
+    el.joinButton.disabled = true;
+    try {
+      const grant = await this.api.join(id);
+      this.open(grant.session || id, grant.token, grant.ws_url || '/ws/v1', grant.write_mode_allowed);
+      el.sessionInput.value = '';
+    } catch (err) {
+      el.joinError.textContent = explainJoinError(err);
+      if (err instanceof ApiError && err.code === 'unauthenticated') this.showSignin();
+    } finally {
+      el.joinButton.disabled = false;
+    }
+  }
+
+  /**
+   * @param {string} id
+   * @param {string} token
+   * @param {string} wsUrl
+   * @param {boolean} writeAllowed
+   */
+  open(id, token, wsUrl, writeAllowed) {
+    const el = this.el;
+    el.area.replaceChildren();
+    el.area.appendChild(el.paused);
+    const viewer = new Viewer(el.area, {
+      pointer: (x, y) => this.session?.transport.send('pointer', { x, y }),
+      click: (x, y, nodeId) => this.session?.transport.send('click', nodeId === undefined ? { x, y } : { x, y, id: nodeId }),
+      highlight: (points) => this.session?.transport.send('highlight', { points }),
+      action: (action) => this.act(action),
+      resync: (reason) => {
+        this.say('Refreshing the customer’s page…', 'info');
+        console.warn('cobrowse viewer resync:', reason);
+        this.session?.transport.resync();
+      },
+      notice: (text) => this.say(text, 'info'),
+      page: (page) => this.showUrl(page.url),
+    });
+    const transport = new Transport({
+      url: socketUrl(wsUrl, this.location),
+      session: id,
+      token,
+      onFrame: (frame) => this.onFrame(frame),
+      onStatus: (status) => this.showStatus(status),
+      onRtt: (ms) => this.showRtt(ms),
+    });
+    this.session = {
+      id,
+      transport,
+      viewer,
+      mode: 'pointer',
+      writeAllowed,
+      requestPending: false,
+      paused: false,
+      ended: false,
+      url: '',
+      nextAid: 1,
+      actions: new Map(),
+    };
+    el.sessionLabel.textContent = `Session ${formatSessionId(id)}`;
+    el.sessionSection.hidden = false;
+    el.joinForm.hidden = true;
+    el.highlightTool.setAttribute('aria-pressed', 'false');
+    this.setPaused(false);
+    this.setZoom('fit');
+    this.renderMode();
+    this.showStatus('connecting');
+    transport.start();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Frames
+
+  /** @param {Frame} frame */
+  onFrame(frame) {
+    const s = this.session;
+    if (!s) return;
+    switch (frame.tag) {
+      case 'welcome':
+        s.mode = frame.body.mode;
+        s.writeAllowed = frame.body.write_mode_allowed;
+        s.requestPending = frame.body.mode_request_pending;
+        this.renderMode();
+        return;
+      case 'snapshot':
+        this.setPaused(false);
+        void s.viewer.handle(frame);
+        return;
+      case 'mut':
+      case 'input':
+      case 'scroll':
+      case 'viewport':
+      case 'focus':
+      case 'pointer':
+      case 'click':
+      case 'highlight':
+        void s.viewer.handle(frame);
+        return;
+      case 'nav':
+        this.showUrl(frame.body.url);
+        return;
+      case 'mode': {
+        const before = s.mode;
+        s.mode = frame.body.mode;
+        s.requestPending = false;
+        this.renderMode();
+        if (frame.body.mode === 'write' && before !== 'write') this.say('The customer approved: you are in write mode.', 'success');
+        else if (frame.body.mode === 'pointer' && before !== 'pointer') {
+          this.say(frame.body.by === 'customer' ? 'The customer took back control: you are in pointer mode.' : 'You are back in pointer mode.', 'info');
+        }
+        return;
+      }
+      case 'notice': {
+        if (frame.body.code === 'mode_denied') {
+          s.requestPending = false;
+          this.renderMode();
+        }
+        if (frame.body.code === 'customer_away' && frame.body.detail === 'site') this.setPaused(true);
+        if (frame.body.code === 'customer_back') this.setPaused(false);
+        const text = noticeText(frame.body);
+        if (text) this.say(text, frame.body.code === 'mode_denied' || frame.body.code === 'customer_away' ? 'warning' : 'info');
+        return;
+      }
+      case 'action_refused': {
+        s.actions.delete(frame.body.aid);
+        this.say(refusalText(frame.body.reason), 'warning');
+        return;
+      }
+      case 'error': {
+        if (frame.body.code === 'mode_request_pending') {
+          s.requestPending = true;
+          this.renderMode();
+        } else if (frame.body.code === 'write_mode_disabled') {
+          s.writeAllowed = false;
+          s.requestPending = false;
+          this.renderMode();
+        }
+        const text = errorText(frame.body.code);
+        if (text) this.say(text, 'warning');
+        if (frame.body.fatal && ['unauthorized', 'session_ended', 'session_not_found', 'version_mismatch', 'superseded', 'session_taken'].includes(frame.body.code)) {
+          this.finish(text ?? 'The session is over.');
+        }
+        return;
+      }
+      case 'ended':
+        this.finish(endedText(frame.body.reason));
+        return;
+      default:
+        return;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Controls
+
+  toggleWrite() {
+    const s = this.session;
+    if (!s || s.ended || !s.writeAllowed) return;
+    if (s.mode === 'write') {
+      s.transport.send('mode_revoke', {});
+      return;
+    }
+    if (s.requestPending) return;
+    s.requestPending = true;
+    s.transport.send('mode_request', {});
+    this.renderMode();
+    this.say('Write mode requested. Waiting for the customer…', 'info');
+  }
+
+  /**
+   * Sends a write-mode action.
+   * @param {ActionKind} action
+   */
+  act(action) {
+    const s = this.session;
+    if (!s || s.ended) return;
+    if (s.mode !== 'write') {
+      this.say('Switch to write mode to act on the customer’s page.', 'info');
+      return;
+    }
+    const aid = s.nextAid++;
+    s.actions.set(aid, action);
+    if (s.actions.size > 200) s.actions.delete(/** @type {number} */ (s.actions.keys().next().value));
+    s.transport.send('action', /** @type {import('../sdk/protocol.js').Action} */ ({ aid, ...action }));
+  }
+
+  /** @param {string} typed */
+  navigateTo(typed) {
+    const s = this.session;
+    if (!s) return;
+    const text = typed.trim();
+    if (!text) return;
+    /** @type {URL} */
+    let url;
+    try {
+      url = /^[a-z][a-z0-9+.-]*:/i.test(text) ? new URL(text) : new URL(text, s.url || undefined);
+    } catch {
+      try {
+        url = new URL(`https://${text}`);
+      } catch {
+        this.say('That is not a web address.', 'warning');
+        return;
+      }
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      this.say('Only http and https addresses can be opened.', 'warning');
+      return;
+    }
+    this.act({ do: 'navigate', nav: 'url', url: url.href });
+  }
+
+  /** @param {'fit' | 'actual'} zoom */
+  setZoom(zoom) {
+    this.session?.viewer.setZoom(zoom);
+    this.el.zoomFit.setAttribute('aria-pressed', String(zoom === 'fit'));
+    this.el.zoomActual.setAttribute('aria-pressed', String(zoom === 'actual'));
+  }
+
+  exit() {
+    const s = this.session;
+    if (!s || s.ended) return;
+    s.transport.send('end', {});
+    // The server answers with `ended`; if it does not within a moment, leave anyway.
+    setTimeout(() => {
+      if (this.session === s && !s.ended) this.finish(endedText('agent_exit'));
+    }, 2000);
+  }
+
+  /** @param {string} text */
+  finish(text) {
+    const s = this.session;
+    if (!s || s.ended) return;
+    s.ended = true;
+    s.transport.close();
+    s.viewer.clear();
+    this.setPaused(false);
+    this.say(text, 'info');
+    const el = this.el;
+    el.sessionSection.hidden = true;
+    el.joinForm.hidden = false;
+    el.area.dataset.state = 'ended';
+    this.showStatus('closed');
+    el.sessionInput.focus();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Rendering
+
+  renderMode() {
+    const s = this.session;
+    const el = this.el;
+    if (!s) return;
+    el.writeToggle.hidden = !s.writeAllowed;
+    el.writeToggle.disabled = s.requestPending && s.mode !== 'write';
+    el.writeToggle.setAttribute('aria-pressed', String(s.mode === 'write'));
+    el.writeToggle.textContent = s.mode === 'write' ? 'Back to pointer mode' : s.requestPending ? 'Waiting for the customer…' : 'Request write mode';
+    el.modeStatus.textContent = s.mode === 'write' ? 'Write mode' : 'Pointer mode';
+    el.modeStatus.dataset.mode = s.mode;
+    const writing = s.mode === 'write';
+    for (const button of [el.navBack, el.navForward, el.navReload]) button.disabled = !writing;
+    el.urlBar.readOnly = !writing;
+    el.highlightTool.disabled = writing;
+    if (writing) el.highlightTool.setAttribute('aria-pressed', 'false');
+    s.viewer.setMode(s.mode);
+  }
+
+  /** @param {boolean} paused */
+  setPaused(paused) {
+    if (this.session) this.session.paused = paused;
+    this.el.paused.hidden = !paused;
+  }
+
+  /** @param {string} url */
+  showUrl(url) {
+    if (this.session) this.session.url = url;
+    if (this.doc.activeElement !== this.el.urlBar) this.el.urlBar.value = url;
+  }
+
+  /** @param {TransportStatus} status */
+  showStatus(status) {
+    const labels = { connecting: 'Connecting…', open: 'Connected', reconnecting: 'Reconnecting…', closed: 'Disconnected' };
+    this.el.conn.dataset.status = status;
+    const rtt = this.el.conn.dataset.rtt;
+    this.el.conn.textContent = status === 'open' && rtt ? `${labels[status]} · ${rtt} ms` : labels[status];
+  }
+
+  /** @param {number} ms */
+  showRtt(ms) {
+    this.el.conn.dataset.rtt = String(Math.round(ms));
+    if (this.el.conn.dataset.status === 'open') this.showStatus('open');
+  }
+
+  /**
+   * Adds a notice to the live region (older ones fade out after a while).
+   * @param {string} text
+   * @param {'info' | 'success' | 'warning'} tone
+   */
+  say(text, tone) {
+    const item = this.doc.createElement('p');
+    item.className = `cb-notice cb-notice-${tone}`;
+    item.dataset.testid = 'notice';
+    item.textContent = text;
+    this.el.notices.appendChild(item);
+    while (this.el.notices.childElementCount > 5) this.el.notices.firstElementChild?.remove();
+    setTimeout(() => item.remove(), 12_000);
+  }
+
+  /** What a test needs to see, without reaching into internals. */
+  testState() {
+    const s = this.session;
+    return {
+      agent: this.agent?.id ?? null,
+      session: s?.id ?? null,
+      mode: s?.mode ?? null,
+      writeAllowed: s?.writeAllowed ?? null,
+      requestPending: s?.requestPending ?? null,
+      paused: s?.paused ?? false,
+      ended: s?.ended ?? null,
+      status: s?.transport.status ?? null,
+      rtt: s?.transport.rtt ?? null,
+      zoom: s?.viewer.zoomMode ?? null,
+      scale: s?.viewer.scale ?? null,
+    };
+  }
+}
+
+/**
+ * Starts the workspace on the page. With `?testhook` in the URL, exposes
+ * `window.cobrowseAgentTestHook` for end-to-end tests.
+ * @param {Document} doc
+ * @returns {Workspace}
+ */
+export function startWorkspace(doc) {
+  const workspace = new Workspace(doc);
+  void workspace.start();
+  const view = doc.defaultView;
+  if (view && new URLSearchParams(view.location.search).has('testhook')) {
+    /** @type {any} */ (view).cobrowseAgentTestHook = {
+      state: () => workspace.testState(),
+      rebuiltDocument: () => workspace.session?.viewer.rebuilder.document ?? null,
+    };
+  }
+  return workspace;
+}

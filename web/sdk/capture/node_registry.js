@@ -1,0 +1,105 @@
+// Node IDs for one page of one session: a per-instance counter, a WeakMap from node to ID, and a
+// map back from ID to node for the nodes the server's mirror currently holds.
+
+/** @typedef {import('../protocol.js').MaskKindCode} MaskKindCode */
+
+export class NodeRegistry {
+  constructor() {
+    this.next = 1;
+    /** @type {WeakMap<Node, number>} */
+    this.ids = new WeakMap();
+    /** @type {Map<number, Node>} */
+    this.nodes = new Map();
+    /** Marks last sent per node ID, to notice when a node becomes masked or restricted. */
+    /** @type {Map<number, {m: MaskKindCode | null, r: boolean}>} */
+    this.marks = new Map();
+  }
+
+  /**
+   * The node's ID, assigning one the first time, and records it as held by the mirror.
+   * @param {Node} node
+   * @returns {number}
+   */
+  register(node) {
+    let id = this.ids.get(node);
+    if (id === undefined) {
+      id = this.next++;
+      this.ids.set(node, id);
+    }
+    this.nodes.set(id, node);
+    return id;
+  }
+
+  /**
+   * The node's ID if it ever had one.
+   * @param {Node} node
+   * @returns {number | undefined}
+   */
+  idOf(node) {
+    return this.ids.get(node);
+  }
+
+  /**
+   * Whether the mirror holds this node now.
+   * @param {Node} node
+   * @returns {boolean}
+   */
+  has(node) {
+    const id = this.ids.get(node);
+    return id !== undefined && this.nodes.get(id) === node;
+  }
+
+  /**
+   * The node the mirror knows by this ID.
+   * @param {number} id
+   * @returns {Node | undefined}
+   */
+  node(id) {
+    return this.nodes.get(id);
+  }
+
+  /**
+   * Forgets a node and everything under it (children, open shadow root, frame document).
+   * @param {Node} root
+   */
+  forget(root) {
+    /** @type {Node[]} */
+    const stack = [root];
+    while (stack.length > 0) {
+      const node = /** @type {Node} */ (stack.pop());
+      const id = this.ids.get(node);
+      if (id !== undefined && this.nodes.get(id) === node) {
+        this.nodes.delete(id);
+        this.marks.delete(id);
+      }
+      for (let child = node.firstChild; child; child = child.nextSibling) stack.push(child);
+      if (node.nodeType === 1) {
+        const el = /** @type {Element} */ (node);
+        if (el.shadowRoot) stack.push(el.shadowRoot);
+        if (el.localName === 'iframe' || el.localName === 'frame') {
+          const doc = frameDocument(el);
+          if (doc) stack.push(doc);
+        }
+      }
+    }
+  }
+
+  /** Forgets what the mirror holds (a fresh snapshot follows); IDs stay stable. */
+  clear() {
+    this.nodes.clear();
+    this.marks.clear();
+  }
+}
+
+/**
+ * The content document of a same-origin frame, or null.
+ * @param {Element} el
+ * @returns {Document | null}
+ */
+export function frameDocument(el) {
+  try {
+    return /** @type {HTMLIFrameElement} */ (el).contentDocument ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,787 @@
+// The recorder: watches one page and turns what happens on it into frames. It owns the
+// MutationObserver, the event listeners and the batching; it serializes through serializer.js
+// and hands frames to an `emit` callback (the transport is not its business).
+
+import { CTX_ALL, MaskRules, parentAcrossBoundaries } from './rules.js';
+import { NodeRegistry, frameDocument } from './node_registry.js';
+import {
+  attributeValue,
+  contentContext,
+  focusOf,
+  formState,
+  imageBox,
+  isIgnored,
+  serializeNode,
+  serializeSnapshot,
+  textValue,
+  viewportOf,
+} from './serializer.js';
+import { StyleSheetWatcher, adoptedTexts, sheetText } from './stylesheets.js';
+import { absoluteCssUrls } from './urls.js';
+import { Throttle, timersOf } from './throttle.js';
+
+/** @typedef {import('../protocol.js').FrameTag} FrameTag */
+/** @typedef {import('../protocol.js').FrameBodies} FrameBodies */
+/** @typedef {import('../protocol.js').Op} Op */
+/** @typedef {import('../protocol.js').Snapshot} Snapshot */
+/** @typedef {import('./serializer.js').SerializeEnv} SerializeEnv */
+/** @typedef {import('./throttle.js').Timers} Timers */
+
+/**
+ * Sends one frame body; the caller numbers and transmits it.
+ * @callback Emit
+ * @param {FrameTag} tag
+ * @param {any} body
+ * @returns {void}
+ */
+
+/**
+ * Runs a callback soon (once per animation frame in a browser). Tests inject their own.
+ * @typedef {object} Scheduler
+ * @property {(fn: () => void) => unknown} request
+ * @property {(handle: any) => void} cancel
+ */
+
+/**
+ * @typedef {object} RecorderOptions
+ * @property {Window & typeof globalThis} win The page's window.
+ * @property {MaskRules} rules
+ * @property {Emit} emit
+ * @property {(node: Node) => boolean} [ignore] Nodes never sent (the SDK's own UI).
+ * @property {Scheduler} [scheduler]
+ * @property {Timers} [timers]
+ * @property {number} [pollMs] How often live form values are read without any event (ms).
+ * @property {number} [pointerMs] Minimum time between pointer frames (ms).
+ * @property {number} [scrollMs] Minimum time between scroll frames of one target (ms).
+ */
+
+const XLINK_NS = 'http://www.w3.org/1999/xlink';
+const XML_NS = 'http://www.w3.org/XML/1998/namespace';
+const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
+
+/**
+ * The qualified name of a changed attribute, as `Element.attributes` reports it.
+ * @param {MutationRecord} record
+ * @returns {string}
+ */
+function qualifiedName(record) {
+  const local = /** @type {string} */ (record.attributeName);
+  const el = /** @type {Element} */ (record.target);
+  const ns = record.attributeNamespace;
+  if (!ns) return local;
+  const attr = el.getAttributeNodeNS(ns, local);
+  if (attr) return attr.name;
+  if (ns === XLINK_NS) return `xlink:${local}`;
+  if (ns === XML_NS) return `xml:${local}`;
+  if (ns === XMLNS_NS) return local === 'xmlns' ? local : `xmlns:${local}`;
+  return local;
+}
+
+/**
+ * A scheduler on animation frames, falling back to a timer while the tab is hidden (browsers
+ * pause animation frames there, and changes must still go out).
+ * @param {Window & typeof globalThis} win
+ * @returns {Scheduler}
+ */
+export function animationFrameScheduler(win) {
+  return {
+    request(fn) {
+      if (typeof win.requestAnimationFrame === 'function' && !win.document.hidden) {
+        return { raf: win.requestAnimationFrame(() => fn()) };
+      }
+      return { timer: win.setTimeout(fn, 50) };
+    },
+    cancel(handle) {
+      if (handle && handle.raf !== undefined) win.cancelAnimationFrame(handle.raf);
+      if (handle && handle.timer !== undefined) win.clearTimeout(handle.timer);
+    },
+  };
+}
+
+export class Recorder {
+  /** @param {RecorderOptions} options */
+  constructor(options) {
+    this.win = options.win;
+    this.doc = options.win.document;
+    this.rules = options.rules;
+    this.emit = options.emit;
+    this.ignoreNode = options.ignore ?? (() => false);
+    this.scheduler = options.scheduler ?? animationFrameScheduler(options.win);
+    this.timers = options.timers ?? timersOf(options.win);
+    this.pollMs = options.pollMs ?? 500;
+    this.registry = new NodeRegistry();
+    this.sheets = new StyleSheetWatcher(this.win, (sheet) => {
+      if (sheet) this.dirtySheets.add(sheet);
+      this.schedule();
+    });
+    /** @type {Set<CSSStyleSheet>} */
+    this.dirtySheets = new Set();
+    /** @type {MutationRecord[]} */
+    this.pending = [];
+    /** @type {MutationObserver | null} */
+    this.observer = null;
+    this.running = false;
+    /** True once a snapshot went out; before that, changes are not worth sending. */
+    this.ready = false;
+    /** @type {unknown} */
+    this.scheduled = null;
+    /** @type {unknown} */
+    this.pollTimer = null;
+    /** Form fields the mirror holds, with the state last sent. */
+    /** @type {Map<Element, string>} */
+    this.fields = new Map();
+    /** Documents and shadow roots the mirror holds, with the adopted sheets last sent. */
+    /** @type {Map<Document | ShadowRoot, {sheets: unknown[], text: string}>} */
+    this.adopters = new Map();
+    /** @type {WeakSet<Node>} */
+    this.observed = new WeakSet();
+    /** @type {WeakMap<Element, Document | null>} */
+    this.frameDocs = new WeakMap();
+    /** @type {Set<Element>} */
+    this.reloadedFrames = new Set();
+    /** @type {Set<Node>} */
+    this.scrolled = new Set();
+    this.lastUrl = '';
+    this.pageMasked = false;
+    this.lastFocus = '';
+    this.lastAdoptVersion = -1;
+    /** Set while the SDK itself dispatches events for an agent action. */
+    this.dispatchingAction = false;
+    /** @type {Array<() => void>} */
+    this.cleanups = [];
+    /** @type {{x: number, y: number} | null} */
+    this.pointer = null;
+
+    this.pointerThrottle = new Throttle(options.pointerMs ?? 33, () => {
+      if (this.pointer && this.ready) this.emit('pointer', { x: this.pointer.x, y: this.pointer.y });
+    }, this.timers);
+    this.scrollThrottle = new Throttle(options.scrollMs ?? 100, () => this.#sendScrolls(), this.timers);
+    this.viewportThrottle = new Throttle(200, () => {
+      if (this.ready) this.emit('viewport', viewportOf(this.win));
+    }, this.timers);
+
+    /** @type {SerializeEnv} */
+    this.env = {
+      registry: this.registry,
+      rules: this.rules,
+      ignore: this.ignoreNode,
+      modifiedSheets: this.sheets.modified,
+      onAttach: (node) => this.#attach(node),
+    };
+  }
+
+  /** Starts watching. Nothing is sent until `snapshot()`. */
+  start() {
+    if (this.running) return;
+    this.running = true;
+    this.observer = new this.win.MutationObserver((records) => {
+      for (const record of records) this.pending.push(record);
+      this.schedule();
+    });
+    this.sheets.start();
+    this.#observe(this.doc);
+    const win = this.win;
+    this.#listen(win, 'resize', () => this.viewportThrottle.call());
+    this.pollTimer = this.timers.setInterval(() => this.flush(), this.pollMs);
+  }
+
+  /** Stops watching and restores everything it patched. */
+  stop() {
+    if (!this.running) return;
+    this.running = false;
+    this.ready = false;
+    this.observer?.disconnect();
+    this.observer = null;
+    this.sheets.stop();
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    if (this.scheduled !== null) this.scheduler.cancel(this.scheduled);
+    this.scheduled = null;
+    if (this.pollTimer !== null) this.timers.clearInterval(this.pollTimer);
+    this.pollTimer = null;
+    this.pointerThrottle.cancel();
+    this.scrollThrottle.cancel();
+    this.viewportThrottle.cancel();
+    this.pending = [];
+    this.observed = new WeakSet();
+  }
+
+  /**
+   * Serializes the whole page and sends it; pending changes are dropped (the snapshot already
+   * shows them) and the batch buffer stays locked until it is done.
+   * @returns {Snapshot}
+   */
+  snapshot() {
+    if (this.scheduled !== null) this.scheduler.cancel(this.scheduled);
+    this.scheduled = null;
+    this.pending = [];
+    this.observer?.takeRecords();
+    this.dirtySheets.clear();
+    this.reloadedFrames.clear();
+    this.scrolled.clear();
+    this.registry.clear();
+    this.fields.clear();
+    this.adopters.clear();
+    const snapshot = serializeSnapshot(this.win, this.env);
+    this.lastUrl = snapshot.url;
+    this.pageMasked = this.rules.pageMasked(snapshot.url);
+    this.lastFocus = JSON.stringify(snapshot.focus ?? { id: null });
+    this.lastAdoptVersion = this.sheets.version;
+    this.ready = true;
+    this.emit('snapshot', snapshot);
+    return snapshot;
+  }
+
+  /** Asks for a flush on the next animation frame. */
+  schedule() {
+    if (this.scheduled !== null || !this.running) return;
+    this.scheduled = this.scheduler.request(() => {
+      this.scheduled = null;
+      this.flush();
+    });
+  }
+
+  /**
+   * The node with this ID, if the mirror holds it and it is still on the page.
+   * @param {number} id
+   * @returns {Node | null}
+   */
+  nodeById(id) {
+    const node = this.registry.node(id);
+    return node && node.isConnected ? node : null;
+  }
+
+  /**
+   * Sends what changed since the last flush: one `mut` frame of ops, then field states, focus,
+   * adopted sheets and the URL.
+   */
+  flush() {
+    if (this.scheduled !== null) {
+      this.scheduler.cancel(this.scheduled);
+      this.scheduled = null;
+    }
+    const records = this.pending;
+    this.pending = [];
+    if (this.observer) for (const record of this.observer.takeRecords()) records.push(record);
+    if (!this.ready) return;
+
+    const url = this.win.location.href;
+    if (url !== this.lastUrl && this.rules.pageMasked(url) !== this.pageMasked) {
+      this.snapshot();
+      return;
+    }
+
+    /** @type {Op[]} */
+    const ops = [];
+    const consistent = this.#mutationOps(records, ops);
+    if (!consistent) {
+      this.snapshot();
+      return;
+    }
+    this.#sheetOps(ops);
+    if (ops.length > 0) this.emit('mut', { ops });
+    this.#sendFields();
+    this.#sendFocus();
+    if (url !== this.lastUrl) {
+      this.lastUrl = url;
+      this.emit('nav', { url, title: this.doc.title });
+    }
+  }
+
+  /**
+   * Turns mutation records into ops. Returns false when the records cannot be reconciled with
+   * what the mirror holds (then a snapshot is the only safe answer).
+   * @param {MutationRecord[]} records
+   * @param {Op[]} ops
+   * @returns {boolean}
+   */
+  #mutationOps(records, ops) {
+    const registry = this.registry;
+    /** Where each touched node was before this batch (its first removal's parent). */
+    /** @type {Map<Node, Node>} */
+    const oldParent = new Map();
+    /** @type {Set<Node>} */
+    const removed = new Set();
+    /** @type {Set<Node>} */
+    const added = new Set();
+    /** @type {Map<Element, Set<string>>} */
+    const attrs = new Map();
+    /** @type {Set<Node>} */
+    const texts = new Set();
+
+    for (const record of records) {
+      if (record.type === 'childList') {
+        for (const node of record.removedNodes) {
+          if (!oldParent.has(node)) oldParent.set(node, record.target);
+          if (registry.has(node) && !added.has(node)) removed.add(node);
+        }
+        for (const node of record.addedNodes) added.add(node);
+        if (record.target.nodeType === 1 && /** @type {Element} */ (record.target).localName === 'style') {
+          texts.add(record.target);
+        }
+      } else if (record.type === 'attributes') {
+        const el = /** @type {Element} */ (record.target);
+        if (!registry.has(el)) continue;
+        let names = attrs.get(el);
+        if (!names) attrs.set(el, (names = new Set()));
+        names.add(qualifiedName(record));
+      } else if (record.type === 'characterData') {
+        if (registry.has(record.target)) texts.add(record.target);
+      }
+    }
+
+    // Removals: skip a node whose old ancestor is removed too (its removal covers it).
+    for (const node of removed) {
+      let covered = false;
+      for (let p = oldParent.get(node) ?? null; p; p = oldParent.get(p) ?? parentAcrossBoundaries(p)) {
+        if (removed.has(p)) {
+          covered = true;
+          break;
+        }
+      }
+      if (!covered) ops.push(['rm', /** @type {number} */ (registry.idOf(node))]);
+    }
+    for (const node of removed) {
+      registry.forget(node);
+      this.#forgetFields(node);
+    }
+
+    // Additions: nodes on the page now that the mirror lacks, outermost only.
+    /** @type {Node[]} */
+    const roots = [];
+    for (const node of added) {
+      if (registry.has(node) || !this.#present(node)) continue;
+      let covered = false;
+      for (let p = parentAcrossBoundaries(node); p; p = parentAcrossBoundaries(p)) {
+        if (added.has(p) && !registry.has(p)) {
+          covered = true;
+          break;
+        }
+      }
+      if (!covered) roots.push(node);
+    }
+    /** @type {Map<Node, number>} */
+    const ctxCache = new Map();
+    const rootSet = new Set(roots);
+    /** @type {Set<Node>} */
+    const done = new Set();
+    for (const node of roots) {
+      if (done.has(node)) continue;
+      // Add a run of new siblings from its end, so each one's next sibling is already there.
+      const run = [node];
+      for (let s = this.#nextSibling(node); s && rootSet.has(s) && !done.has(s); s = this.#nextSibling(s)) run.push(s);
+      for (let i = run.length - 1; i >= 0; i--) {
+        done.add(run[i]);
+        if (!this.#addOp(run[i], ops, ctxCache)) return false;
+      }
+    }
+
+    // Attributes: the final value of each changed attribute, once.
+    for (const [el, names] of attrs) {
+      if (!registry.has(el) || done.has(el) || this.#insideAdded(el, done)) continue;
+      const id = /** @type {number} */ (registry.idOf(el));
+      const parentCtx = this.#contextOfParent(el, ctxCache);
+      const mask = this.rules.effectiveMask(el, parentCtx);
+      const previous = registry.marks.get(id);
+      if (previous && previous.m !== mask && mask !== null) {
+        this.#remask(el, id, mask, parentCtx, ops, ctxCache);
+        continue;
+      }
+      const inner = contentContext(el, previous?.m ?? null, parentCtx);
+      for (const name of names) {
+        const raw = el.getAttribute(name);
+        if (raw === null) {
+          if (!name.startsWith('on')) ops.push(['attr', id, name, null]);
+          continue;
+        }
+        const value = attributeValue(el, name, raw, previous?.m ?? null, inner);
+        if (value === null && name.startsWith('on')) continue;
+        ops.push(['attr', id, name, value]);
+      }
+      const restricted = this.rules.isRestricted(el);
+      if (previous && previous.r !== restricted) {
+        ops.push(['mark', id, previous.m, restricted]);
+        registry.marks.set(id, { m: previous.m, r: restricted });
+      }
+      this.#recheckDescendants(el, ops, ctxCache, done);
+    }
+
+    // Text: the final data of each changed text node, once.
+    for (const node of texts) {
+      if (!registry.has(node) || this.#insideAdded(node, done)) continue;
+      if (node.nodeType === 1) continue; // a <style> whose children changed: handled below
+      const id = /** @type {number} */ (registry.idOf(node));
+      const data = /** @type {CharacterData} */ (node).data;
+      const parent = node.parentNode;
+      if (parent && parent.nodeType === 1 && /** @type {Element} */ (parent).localName === 'style') {
+        ops.push(['text', id, absoluteCssUrls(data, parent.baseURI ?? '')]);
+      } else {
+        ops.push(['text', id, textValue(node, data, parent ? this.#contentContextOf(parent, ctxCache) : 0)]);
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Emits the add op of one new subtree.
+   * @param {Node} node
+   * @param {Op[]} ops
+   * @param {Map<Node, number>} ctxCache
+   * @returns {boolean} false when the mirror cannot place it
+   */
+  #addOp(node, ops, ctxCache) {
+    const parent = node.parentNode;
+    if (!parent || !this.registry.has(parent)) return false;
+    const next = this.#nextSibling(node);
+    if (next && !this.registry.has(next)) return false;
+    const serialized = serializeNode(node, this.#contentContextOf(parent, ctxCache), this.env);
+    if (!serialized) return true;
+    ops.push(['add', /** @type {number} */ (this.registry.idOf(parent)), next ? /** @type {number} */ (this.registry.idOf(next)) : null, serialized]);
+    return true;
+  }
+
+  /**
+   * An element became masked: mark it and send its content again, masked.
+   * @param {Element} el
+   * @param {number} id
+   * @param {import('../protocol.js').MaskKindCode} mask
+   * @param {number} parentCtx
+   * @param {Op[]} ops
+   * @param {Map<Node, number>} ctxCache
+   */
+  #remask(el, id, mask, parentCtx, ops, ctxCache) {
+    const restricted = this.rules.isRestricted(el);
+    ops.push(['mark', id, mask, restricted]);
+    this.registry.marks.set(id, { m: mask, r: restricted });
+    const inner = contentContext(el, mask, parentCtx);
+    ctxCache.set(el, inner);
+    for (let i = 0; i < el.attributes.length; i++) {
+      const attr = el.attributes[i];
+      if (attr.name.startsWith('on')) continue;
+      const value = attributeValue(el, attr.name, attr.value, mask, inner);
+      if (value !== attr.value) ops.push(['attr', id, attr.name, value]);
+    }
+    if (mask === 'image') {
+      const box = imageBox(el);
+      if (box.w > 0) ops.push(['attr', id, 'width', String(box.w)]);
+      if (box.h > 0) ops.push(['attr', id, 'height', String(box.h)]);
+    }
+    // Children go out again under the new mask: remove each, then add it back.
+    /** @type {Node[]} */
+    const children = [];
+    for (let child = el.firstChild; child; child = child.nextSibling) {
+      if (this.registry.has(child)) children.push(child);
+    }
+    for (const child of children) {
+      ops.push(['rm', /** @type {number} */ (this.registry.idOf(child))]);
+      this.registry.forget(child);
+      this.#forgetFields(child);
+    }
+    for (const child of children) {
+      const serialized = serializeNode(child, inner, this.env);
+      if (serialized) ops.push(['add', id, null, serialized]);
+    }
+    const shadow = el.shadowRoot;
+    if (shadow && this.registry.has(shadow)) {
+      // The shadow tree's content follows the host's mask as well.
+      for (let child = shadow.firstChild; child; child = child.nextSibling) {
+        if (!this.registry.has(child)) continue;
+        ops.push(['rm', /** @type {number} */ (this.registry.idOf(child))]);
+        this.registry.forget(child);
+      }
+      const shadowId = /** @type {number} */ (this.registry.idOf(shadow));
+      for (let child = shadow.firstChild; child; child = child.nextSibling) {
+        const serialized = serializeNode(child, inner, this.env);
+        if (serialized) ops.push(['add', shadowId, null, serialized]);
+      }
+    }
+  }
+
+  /**
+   * After an attribute change, descendants may now match a mask or restriction selector.
+   * @param {Element} el
+   * @param {Op[]} ops
+   * @param {Map<Node, number>} ctxCache
+   * @param {Set<Node>} done
+   */
+  #recheckDescendants(el, ops, ctxCache, done) {
+    const rules = this.rules;
+    const selectors = [rules.fieldSelector, rules.textSelector, rules.imageSelector, rules.restrictSelector].filter(Boolean);
+    if (selectors.length === 0 || !el.firstElementChild) return;
+    let matches;
+    try {
+      matches = el.querySelectorAll(selectors.join(', '));
+    } catch {
+      return;
+    }
+    for (const child of matches) {
+      if (!this.registry.has(child) || done.has(child)) continue;
+      const id = /** @type {number} */ (this.registry.idOf(child));
+      const previous = this.registry.marks.get(id);
+      const parentCtx = this.#contextOfParent(child, ctxCache);
+      const mask = rules.effectiveMask(child, parentCtx);
+      const restricted = rules.isRestricted(child);
+      if (previous && previous.m !== mask && mask !== null) {
+        this.#remask(child, id, mask, parentCtx, ops, ctxCache);
+      } else if (previous && previous.r !== restricted) {
+        ops.push(['mark', id, previous.m, restricted]);
+        this.registry.marks.set(id, { m: previous.m, r: restricted });
+      }
+    }
+  }
+
+  /**
+   * The mask context an element inherits from its ancestors.
+   * @param {Node} node
+   * @param {Map<Node, number>} cache
+   * @returns {number}
+   */
+  #contextOfParent(node, cache) {
+    const parent = parentAcrossBoundaries(node);
+    return parent ? this.#contentContextOf(parent, cache) : this.pageMasked ? CTX_ALL : 0;
+  }
+
+  /**
+   * The mask context children of `node` get.
+   * @param {Node} node
+   * @param {Map<Node, number>} cache
+   * @returns {number}
+   */
+  #contentContextOf(node, cache) {
+    const known = cache.get(node);
+    if (known !== undefined) return known;
+    let ctx;
+    if (node.nodeType === 9 && node === this.doc) {
+      ctx = this.pageMasked ? CTX_ALL : 0;
+    } else if (node.nodeType === 1) {
+      const el = /** @type {Element} */ (node);
+      const parentCtx = this.#contextOfParent(el, cache);
+      ctx = contentContext(el, this.rules.effectiveMask(el, parentCtx), parentCtx);
+    } else {
+      const parent = parentAcrossBoundaries(node);
+      ctx = parent ? this.#contentContextOf(parent, cache) : this.pageMasked ? CTX_ALL : 0;
+    }
+    cache.set(node, ctx);
+    return ctx;
+  }
+
+  /**
+   * Whether a node is on the observed page now, outside anything ignored.
+   * @param {Node} node
+   * @returns {boolean}
+   */
+  #present(node) {
+    for (let cur = /** @type {Node | null} */ (node); cur; cur = parentAcrossBoundaries(cur)) {
+      if (cur === this.doc) return true;
+      if (isIgnored(cur, this.env)) return false;
+    }
+    return false;
+  }
+
+  /**
+   * @param {Node} node
+   * @param {Set<Node>} added Roots added in this batch.
+   * @returns {boolean}
+   */
+  #insideAdded(node, added) {
+    if (added.size === 0) return false;
+    for (let cur = parentAcrossBoundaries(node); cur; cur = parentAcrossBoundaries(cur)) {
+      if (added.has(cur)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The next sibling that is serialized.
+   * @param {Node} node
+   * @returns {Node | null}
+   */
+  #nextSibling(node) {
+    let s = node.nextSibling;
+    while (s && isIgnored(s, this.env)) s = s.nextSibling;
+    return s;
+  }
+
+  /** @param {Node} root */
+  #forgetFields(root) {
+    if (this.fields.size === 0) return;
+    for (const field of this.fields.keys()) {
+      if (!this.registry.has(field) && (field === root || root.contains(field))) this.fields.delete(field);
+    }
+  }
+
+  /** @param {Op[]} ops */
+  #sheetOps(ops) {
+    for (const sheet of this.dirtySheets) {
+      const owner = sheet.ownerNode ?? this.#findSheetOwner(sheet);
+      if (owner && this.registry.has(owner)) {
+        const text = sheetText(sheet, owner.baseURI ?? '');
+        if (text !== null) ops.push(['css', /** @type {number} */ (this.registry.idOf(owner)), text]);
+      }
+    }
+    this.dirtySheets.clear();
+    for (const frame of this.reloadedFrames) {
+      if (!this.registry.has(frame)) continue;
+      const old = this.frameDocs.get(frame);
+      if (old) this.registry.forget(old);
+      const doc = frameDocument(frame);
+      this.frameDocs.set(frame, doc);
+      const cache = new Map();
+      const node = doc && doc.documentElement ? serializeNode(doc, this.#contentContextOf(frame, cache), this.env) : null;
+      ops.push(['frame', /** @type {number} */ (this.registry.idOf(frame)), node]);
+    }
+    this.reloadedFrames.clear();
+    for (const [owner, last] of this.adopters) {
+      if (!this.registry.has(owner)) {
+        this.adopters.delete(owner);
+        continue;
+      }
+      const sheets = /** @type {{adoptedStyleSheets?: CSSStyleSheet[]}} */ (owner).adoptedStyleSheets ?? [];
+      const same = sheets.length === last.sheets.length && sheets.every((s, i) => s === last.sheets[i]);
+      if (same && this.lastAdoptVersion === this.sheets.version) continue;
+      const texts = adoptedTexts(owner, this.doc.baseURI) ?? [];
+      const text = JSON.stringify(texts);
+      if (text !== last.text) ops.push(['adopt', /** @type {number} */ (this.registry.idOf(owner)), texts]);
+      this.adopters.set(owner, { sheets: Array.from(sheets), text });
+    }
+    this.lastAdoptVersion = this.sheets.version;
+  }
+
+  /**
+   * The element that owns a sheet, for DOM implementations without `ownerNode`.
+   * @param {CSSStyleSheet} sheet
+   * @returns {Element | null}
+   */
+  #findSheetOwner(sheet) {
+    for (const el of this.doc.querySelectorAll('style, link')) {
+      if (/** @type {HTMLStyleElement} */ (el).sheet === sheet) return el;
+    }
+    return null;
+  }
+
+  /** Sends the live state of every field that changed, read from the properties. */
+  #sendFields() {
+    for (const [field, last] of this.fields) {
+      if (!this.registry.has(field)) {
+        this.fields.delete(field);
+        continue;
+      }
+      const id = /** @type {number} */ (this.registry.idOf(field));
+      const mask = this.registry.marks.get(id)?.m ?? null;
+      const state = formState(field, mask !== null);
+      if (!state) continue;
+      const text = JSON.stringify(state);
+      if (text === last) continue;
+      this.fields.set(field, text);
+      this.emit('input', { id, ...state });
+    }
+  }
+
+  #sendFocus() {
+    const focus = focusOf(this.doc, this.registry);
+    const text = JSON.stringify(focus);
+    if (text === this.lastFocus) return;
+    this.lastFocus = text;
+    this.emit('focus', focus);
+  }
+
+  #sendScrolls() {
+    if (!this.ready) return;
+    for (const target of this.scrolled) {
+      if (target === this.doc) {
+        this.emit('scroll', { id: /** @type {number} */ (this.registry.idOf(this.doc)), x: this.win.scrollX || 0, y: this.win.scrollY || 0 });
+      } else if (this.registry.has(target)) {
+        const el = /** @type {Element} */ (target);
+        this.emit('scroll', { id: /** @type {number} */ (this.registry.idOf(el)), x: el.scrollLeft, y: el.scrollTop });
+      }
+    }
+    this.scrolled.clear();
+  }
+
+  /**
+   * Called by the serializer for each document, shadow root, iframe and field it writes.
+   * @param {Document | ShadowRoot | Element} node
+   */
+  #attach(node) {
+    if (node.nodeType === 9 || node.nodeType === 11) {
+      const owner = /** @type {Document | ShadowRoot} */ (node);
+      const sheets = /** @type {{adoptedStyleSheets?: CSSStyleSheet[]}} */ (owner).adoptedStyleSheets ?? [];
+      this.adopters.set(owner, { sheets: Array.from(sheets), text: JSON.stringify(adoptedTexts(owner, this.doc.baseURI) ?? []) });
+      if (this.running) this.#observe(owner);
+      return;
+    }
+    const el = /** @type {Element} */ (node);
+    if (el.localName === 'iframe' || el.localName === 'frame') {
+      if (!this.frameDocs.has(el)) {
+        this.#listen(el, 'load', () => {
+          this.reloadedFrames.add(el);
+          this.schedule();
+        });
+      }
+      this.frameDocs.set(el, frameDocument(el));
+      return;
+    }
+    const id = /** @type {number} */ (this.registry.idOf(el));
+    const mask = this.registry.marks.get(id)?.m ?? null;
+    this.fields.set(el, JSON.stringify(formState(el, mask !== null)));
+  }
+
+  /**
+   * Observes a document or shadow root and listens to what happens in it.
+   * @param {Document | ShadowRoot} root
+   */
+  #observe(root) {
+    if (this.observed.has(root) || !this.observer) return;
+    this.observed.add(root);
+    this.observer.observe(root, { childList: true, subtree: true, attributes: true, characterData: true });
+    const onField = () => this.schedule();
+    this.#listen(root, 'input', onField);
+    this.#listen(root, 'change', onField);
+    this.#listen(root, 'focusin', onField);
+    this.#listen(root, 'focusout', onField);
+    this.#listen(root, 'select', onField);
+    this.#listen(root, 'keyup', onField);
+    this.#listen(root, 'scroll', (event) => {
+      const target = /** @type {Node} */ (event.target);
+      if (!target || this.#fromIgnored(event)) return;
+      this.scrolled.add(target.nodeType === 9 ? this.doc : target);
+      this.scrollThrottle.call();
+    });
+    if (root === this.doc) {
+      this.#listen(root, 'selectionchange', onField);
+      const move = (/** @type {Event} */ event) => {
+        const e = /** @type {MouseEvent} */ (event);
+        this.pointer = { x: e.clientX, y: e.clientY };
+        this.pointerThrottle.call();
+      };
+      this.#listen(root, typeof this.win.PointerEvent === 'function' ? 'pointermove' : 'mousemove', move);
+      this.#listen(root, 'click', (event) => {
+        if (!this.ready || this.dispatchingAction || this.#fromIgnored(event)) return;
+        const e = /** @type {MouseEvent} */ (event);
+        const target = event.composedPath()[0];
+        /** @type {import('../protocol.js').Click} */
+        const click = { x: e.clientX, y: e.clientY };
+        if (target && this.registry.has(/** @type {Node} */ (target))) click.id = this.registry.idOf(/** @type {Node} */ (target));
+        this.emit('click', click);
+      });
+    }
+  }
+
+  /**
+   * @param {Event} event
+   * @returns {boolean}
+   */
+  #fromIgnored(event) {
+    return event.composedPath().some((node) => node instanceof this.win.Node && this.ignoreNode(/** @type {Node} */ (node)));
+  }
+
+  /**
+   * @param {EventTarget} target
+   * @param {string} type
+   * @param {(event: Event) => void} handler
+   */
+  #listen(target, type, handler) {
+    const options = { capture: true, passive: true };
+    target.addEventListener(type, handler, options);
+    this.cleanups.push(() => target.removeEventListener(type, handler, options));
+  }
+}

@@ -1,0 +1,113 @@
+// Stylesheets: reading CSS text back from the CSSOM, and noticing when script changes it.
+//
+// A sheet's original text is sent while it is unmodified (the CSSOM loses declarations that use
+// var() inside shorthands); only constructed or CSSOM-modified sheets go out as rule text.
+
+import { absoluteCssUrls } from './urls.js';
+
+/**
+ * The CSS text of a sheet read from its rules, with URLs made absolute against the sheet's own
+ * address. Null when the sheet cannot be read (cross-origin).
+ * @param {CSSStyleSheet} sheet
+ * @param {string} fallbackBase
+ * @returns {string | null}
+ */
+export function sheetText(sheet, fallbackBase) {
+  let rules;
+  try {
+    rules = sheet.cssRules;
+  } catch {
+    return null;
+  }
+  let text = '';
+  for (let i = 0; i < rules.length; i++) {
+    text += (i > 0 ? '\n' : '') + rules[i].cssText;
+  }
+  return absoluteCssUrls(text, sheet.href ?? fallbackBase);
+}
+
+/**
+ * Wraps the CSSOM methods that change sheets so one recorder hears of every change. The wrappers
+ * are installed on `start()` and removed on `stop()`; nothing is patched at import time.
+ */
+export class StyleSheetWatcher {
+  /**
+   * @param {Window & typeof globalThis} win
+   * @param {(sheet: CSSStyleSheet) => void} onChange
+   */
+  constructor(win, onChange) {
+    this.win = win;
+    this.onChange = onChange;
+    /** Sheets whose rules script changed since they loaded. */
+    /** @type {WeakSet<CSSStyleSheet>} */
+    this.modified = new WeakSet();
+    /** Bumped on every change, so pollers can tell quickly that nothing changed. */
+    this.version = 0;
+    /** @type {Array<() => void>} */
+    this.restorers = [];
+  }
+
+  start() {
+    const proto = this.win.CSSStyleSheet?.prototype;
+    if (!proto) return;
+    const watcher = this;
+    for (const name of /** @type {const} */ (['insertRule', 'deleteRule', 'replaceSync', 'replace', 'addRule', 'removeRule'])) {
+      const original = /** @type {any} */ (proto)[name];
+      if (typeof original !== 'function') continue;
+      /** @this {CSSStyleSheet} @param {...unknown} args */
+      const wrapper = function (...args) {
+        const result = original.apply(this, args);
+        if (result && typeof result.then === 'function') {
+          result.then(() => watcher.#changed(this), () => {});
+        } else {
+          watcher.#changed(this);
+        }
+        return result;
+      };
+      /** @type {any} */ (proto)[name] = wrapper;
+      this.restorers.push(() => {
+        if (/** @type {any} */ (proto)[name] === wrapper) /** @type {any} */ (proto)[name] = original;
+      });
+    }
+    for (const ctor of [this.win.Document, this.win.ShadowRoot]) {
+      const target = ctor?.prototype;
+      if (!target) continue;
+      const desc = Object.getOwnPropertyDescriptor(target, 'adoptedStyleSheets');
+      if (!desc || !desc.set || !desc.get || !desc.configurable) continue;
+      const setter = desc.set;
+      Object.defineProperty(target, 'adoptedStyleSheets', {
+        ...desc,
+        set(value) {
+          setter.call(this, value);
+          watcher.version++;
+          watcher.onChange(/** @type {any} */ (null));
+        },
+      });
+      this.restorers.push(() => Object.defineProperty(target, 'adoptedStyleSheets', desc));
+    }
+  }
+
+  stop() {
+    for (const restore of this.restorers.reverse()) restore();
+    this.restorers = [];
+  }
+
+  /** @param {CSSStyleSheet} sheet */
+  #changed(sheet) {
+    this.modified.add(sheet);
+    this.version++;
+    this.onChange(sheet);
+  }
+}
+
+/**
+ * CSS text of the adopted sheets of a document or shadow root, or null when it has none.
+ * @param {Document | ShadowRoot} owner
+ * @param {string} base
+ * @returns {string[] | null}
+ */
+export function adoptedTexts(owner, base) {
+  const sheets = /** @type {{adoptedStyleSheets?: CSSStyleSheet[]}} */ (owner).adoptedStyleSheets;
+  if (!sheets || sheets.length === 0) return null;
+  return Array.from(sheets, (sheet) => sheetText(sheet, base) ?? '');
+}
