@@ -18,9 +18,10 @@ impl Mirror {
     /// (the last wins); this counts as a change.
     ///
     /// A snapshot that is malformed, repeats a node ID or exceeds a limit is refused: the mirror
-    /// is left without a page, stale, until a good snapshot arrives.
+    /// is left without a page, stale, until a good snapshot arrives. Its URL, title and viewport
+    /// are kept all the same (the customer is on that page, whatever its DOM).
     pub fn apply_snapshot(&mut self, snapshot: &mut Snapshot) -> Result<Applied, MirrorError> {
-        self.drop_tree();
+        self.drop_tree(false);
         self.stale = false;
         self.url = Some(snapshot.url.clone());
         self.title = Some(snapshot.title.clone());
@@ -30,7 +31,10 @@ impl Mirror {
 
         let mut changed = false;
         match self.insert(&mut snapshot.doc, Place::ROOT, &mut changed) {
-            Ok(root) => self.root = root,
+            Ok(root) => {
+                self.root = root;
+                self.arena.trim();
+            }
             Err(err) => {
                 self.invalidate();
                 return Err(err);
@@ -160,7 +164,7 @@ impl Mirror {
                 if self.arena.slot(index).kind != NodeKind::Element {
                     return Err(MirrorError::WrongKind { id, expected: "an element" });
                 }
-                self.arena.edit(index, |slot| slot.sheet_text.clone_from(text));
+                self.arena.edit(index, |slot| slot.extra_mut().sheet_text.clone_from(text));
                 self.check_bytes()?;
                 out.push(op);
             }
@@ -169,7 +173,7 @@ impl Mirror {
                 if !matches!(self.arena.slot(index).kind, NodeKind::Document | NodeKind::ShadowRoot) {
                     return Err(MirrorError::WrongKind { id, expected: "a document or shadow root" });
                 }
-                self.arena.edit(index, |slot| slot.adopted = Some(sheets.clone()));
+                self.arena.edit(index, |slot| slot.extra_mut().adopted = Some(sheets.clone()));
                 self.check_bytes()?;
                 out.push(op);
             }

@@ -39,21 +39,49 @@ pub(crate) struct ScrollPos {
     pub seq: u64,
 }
 
+/// The parts of a node that most nodes lack: a namespace (SVG, MathML), doctype identifiers,
+/// form state, stylesheet text, adopted stylesheets.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Extra {
+    pub namespace: Option<String>,
+    pub doctype_ids: Option<[String; 2]>,
+    pub state: Option<FormState>,
+    pub sheet_text: Option<String>,
+    pub adopted: Option<Vec<String>>,
+}
+
+impl Extra {
+    /// A copy of `node`'s rare fields, or `None` when it has none.
+    fn of(node: &Node) -> Option<Box<Extra>> {
+        let rare = node.namespace.is_some()
+            || node.doctype_ids.is_some()
+            || node.state.is_some()
+            || node.sheet_text.is_some()
+            || node.adopted.is_some();
+        rare.then(|| {
+            Box::new(Extra {
+                namespace: node.namespace.clone(),
+                doctype_ids: node.doctype_ids.clone(),
+                state: node.state.clone(),
+                sheet_text: node.sheet_text.clone(),
+                adopted: node.adopted.clone(),
+            })
+        })
+    }
+}
+
 /// One node: its content as the protocol describes it, plus its links.
 #[derive(Debug, Clone)]
 pub(crate) struct Slot {
     pub id: NodeId,
     pub kind: NodeKind,
     pub name: Option<String>,
-    pub namespace: Option<String>,
     pub attrs: Vec<Attr>,
     pub text: Option<String>,
-    pub doctype_ids: Option<[String; 2]>,
-    pub state: Option<FormState>,
     pub mask: Option<MaskKind>,
     pub restricted: bool,
-    pub sheet_text: Option<String>,
-    pub adopted: Option<Vec<String>>,
+    /// The fields most nodes never have, boxed so that every slot stays small.
+    pub extra: Option<Box<Extra>>,
     /// What the sanitizer needs to know about this element (fixed: names never change).
     pub tag: Tag,
     /// A text node whose parent is a `script`: its data is always empty.
@@ -81,15 +109,11 @@ impl Slot {
             id: node.id,
             kind: node.kind,
             name: node.name.clone(),
-            namespace: node.namespace.clone(),
             attrs: node.attrs.clone(),
             text: node.text.clone(),
-            doctype_ids: node.doctype_ids.clone(),
-            state: node.state.clone(),
             mask: node.mask,
             restricted: node.restricted,
-            sheet_text: node.sheet_text.clone(),
-            adopted: node.adopted.clone(),
+            extra: Extra::of(node),
             tag,
             script_text,
             scroll: None,
@@ -105,6 +129,11 @@ impl Slot {
             frame_doc: NONE,
             bytes: 0,
         }
+    }
+
+    /// The slot's rare fields, created empty on first use.
+    pub(crate) fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Default::default)
     }
 
     /// An empty slot, left behind when a node is freed so its strings are released.
@@ -282,6 +311,14 @@ impl Arena {
             self.free.clear();
             self.bytes = 0;
         }
+    }
+
+    /// Gives back the capacity an earlier, much larger page left behind.
+    pub(crate) fn trim(&mut self) {
+        let keep = self.slots.len() + self.slots.len() / 2 + 64;
+        self.slots.shrink_to(keep);
+        self.index.shrink_to(keep);
+        self.free.shrink_to(keep);
     }
 
     /// Checks every link and count against the others; for tests.

@@ -26,6 +26,8 @@
 //! A mirror belongs to one session and is used from one task at a time; it holds no globals and
 //! does no I/O.
 
+#![warn(missing_docs)]
+
 mod apply;
 mod arena;
 mod error;

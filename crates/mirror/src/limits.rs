@@ -4,7 +4,7 @@
 //! forever, and a hostile client can try to exhaust the server's memory. Every session's mirror
 //! therefore has a ceiling on its node count, its depth and its retained bytes.
 
-use crate::arena::Slot;
+use crate::arena::{Extra, Slot};
 use cobrowse_protocol::node::FormState;
 use cobrowse_protocol::Attr;
 use std::mem::size_of;
@@ -38,16 +38,24 @@ const NODE_OVERHEAD: usize = size_of::<Slot>() + 2 * size_of::<u32>() + 8;
 /// An estimate, not a measurement (allocator slack and capacities are ignored); it is computed
 /// from the node's content alone, so adding and later freeing a node always balance.
 pub(crate) fn slot_bytes(slot: &Slot) -> usize {
-    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
     NODE_OVERHEAD
         + opt(&slot.name)
-        + opt(&slot.namespace)
         + opt(&slot.text)
-        + opt(&slot.sheet_text)
         + slot.attrs.iter().map(attr_bytes).sum::<usize>()
-        + slot.doctype_ids.as_ref().map_or(0, |[a, b]| a.len() + b.len())
-        + slot.state.as_ref().map_or(0, state_bytes)
-        + slot.adopted.as_ref().map_or(0, |sheets| sheets.iter().map(|s| size_of::<String>() + s.len()).sum())
+        + slot.extra.as_deref().map_or(0, extra_bytes)
+}
+
+fn opt(s: &Option<String>) -> usize {
+    s.as_ref().map_or(0, String::len)
+}
+
+fn extra_bytes(extra: &Extra) -> usize {
+    size_of::<Extra>()
+        + opt(&extra.namespace)
+        + opt(&extra.sheet_text)
+        + extra.doctype_ids.as_ref().map_or(0, |[a, b]| a.len() + b.len())
+        + extra.state.as_ref().map_or(0, state_bytes)
+        + extra.adopted.as_ref().map_or(0, |sheets| sheets.iter().map(|s| size_of::<String>() + s.len()).sum())
 }
 
 fn attr_bytes(attr: &Attr) -> usize {

@@ -20,9 +20,9 @@ impl Mirror {
         if self.arena.slot(index).tag != Tag::FormField {
             return Err(MirrorError::WrongKind { id: input.id, expected: "a form field (input, textarea or select)" });
         }
-        let old = self.arena.edit(index, |slot| slot.state.replace(input.state.clone()));
+        let old = self.arena.edit(index, |slot| slot.extra_mut().state.replace(input.state.clone()));
         if self.arena.bytes() > self.limits.max_bytes {
-            self.arena.edit(index, |slot| slot.state = old);
+            self.arena.edit(index, |slot| slot.extra_mut().state = old);
             return Err(MirrorError::LimitExceeded { what: "bytes", limit: self.limits.max_bytes });
         }
         Ok(())

@@ -138,9 +138,10 @@ impl Mirror {
         }
     }
 
-    /// Drops the tree (keeping its memory for the next page) and the state that points into it.
-    pub(crate) fn drop_tree(&mut self) {
-        self.arena.clear(false);
+    /// Drops the tree and the state that points into it. With `release`, gives the memory back;
+    /// without, keeps it for the next page.
+    pub(crate) fn drop_tree(&mut self, release: bool) {
+        self.arena.clear(release);
         self.root = NONE;
         self.focus = None;
         self.focus_slot = NONE;
@@ -148,9 +149,10 @@ impl Mirror {
     }
 
     /// Marks the mirror stale after a refused frame: the tree is dropped, since it no longer
-    /// matches the page and may be half-applied.
+    /// matches the page and may be half-applied, and its memory is given back (the frame may
+    /// have been refused for its size).
     pub(crate) fn invalidate(&mut self) {
-        self.drop_tree();
+        self.drop_tree(true);
         self.stale = true;
     }
 

@@ -43,22 +43,26 @@ impl Mirror {
         children.extend(self.arena.children(index).map(|child| self.build(child, scroll)));
         let sub =
             |link: u32, scroll: &mut Vec<(u64, Scroll)>| (link != NONE).then(|| Box::new(self.build(link, scroll)));
-        Node {
+        let mut node = Node {
             id: slot.id,
             kind: slot.kind,
             name: slot.name.clone(),
-            namespace: slot.namespace.clone(),
             attrs: slot.attrs.clone(),
             children,
             text: slot.text.clone(),
-            doctype_ids: slot.doctype_ids.clone(),
-            state: slot.state.clone(),
             mask: slot.mask,
             restricted: slot.restricted,
             shadow: sub(slot.shadow, scroll),
             frame_doc: sub(slot.frame_doc, scroll),
-            sheet_text: slot.sheet_text.clone(),
-            adopted: slot.adopted.clone(),
+            ..Node::bare(slot.id.0, slot.kind)
+        };
+        if let Some(extra) = slot.extra.as_deref() {
+            node.namespace.clone_from(&extra.namespace);
+            node.doctype_ids.clone_from(&extra.doctype_ids);
+            node.state.clone_from(&extra.state);
+            node.sheet_text.clone_from(&extra.sheet_text);
+            node.adopted.clone_from(&extra.adopted);
         }
+        node
     }
 }

@@ -21,7 +21,7 @@ pub mod ops;
 pub use codes::{EndReason, ErrorCode, NoticeCode, RefusalReason};
 pub use frames::*;
 pub use ids::{NodeId, SessionId, SessionIdError};
-pub use node::{Attr, CompatMode, MaskKind, Node, NodeKind};
+pub use node::{Attr, CompatMode, FormState, MaskKind, Node, NodeKind};
 pub use ops::Op;
 
 /// The protocol version this build speaks. A client that says another version in its `hello`

@@ -185,7 +185,9 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 /// The initial page: head and body content, plus scroll and focus picks.
-fn initial() -> impl Strategy<Value = (Vec<Shape>, Vec<Shape>, Vec<(u16, u8)>, Option<u16>)> {
+type Initial = (Vec<Shape>, Vec<Shape>, Vec<(u16, u8)>, Option<u16>);
+
+fn initial() -> impl Strategy<Value = Initial> {
     (vec(shape(), 0..4), vec(shape(), 0..8), vec((any::<u16>(), any::<u8>()), 0..4), option::of(any::<u16>()))
 }
 
@@ -285,7 +287,7 @@ fn is_script(node: &Node) -> bool {
     node.kind == NodeKind::Element && is_named(node.name.as_deref(), &["script"])
 }
 
-fn choose<'a>(infos: &'a [Info], seed: u16, test: impl Fn(&Info) -> bool) -> Option<&'a Info> {
+fn choose(infos: &[Info], seed: u16, test: impl Fn(&Info) -> bool) -> Option<&Info> {
     let fits: Vec<&Info> = infos.iter().filter(|i| test(i)).collect();
     (!fits.is_empty()).then(|| fits[usize::from(seed) % fits.len()])
 }
@@ -547,7 +549,7 @@ fn check(mirror: &Mirror, model: &Snapshot) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn run(initial: (Vec<Shape>, Vec<Shape>, Vec<(u16, u8)>, Option<u16>), steps: Vec<Step>) -> Result<(), TestCaseError> {
+fn run(initial: Initial, steps: Vec<Step>) -> Result<(), TestCaseError> {
     let (head, body, scrolls, focus) = initial;
     let mut ids = Ids { next: 10, freed: Vec::new() };
     let head = head.iter().map(|s| build(s, &mut ids)).collect();

@@ -50,14 +50,19 @@ pub async fn create(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
-    body: Option<Json<CreateSession>>,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<CreatedSession>), ApiError> {
     let origin = classify_origin(&headers, &state.site_origins);
     if origin == OriginKind::Foreign {
         return Err(ApiError::origin_not_allowed());
     }
     state.limiters.sessions_per_address.check(&address).map_err(ApiError::rate_limited)?;
-    let request = body.map(|Json(b)| b).unwrap_or_default();
+    // The body is optional: the SDK may send nothing, `{}`, or details.
+    let request: CreateSession = if body.iter().all(u8::is_ascii_whitespace) {
+        CreateSession::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|err| ApiError::invalid(format!("invalid session request: {err}")))?
+    };
     if request.interaction.as_ref().is_some_and(|i| i.len() > 256) {
         return Err(ApiError::invalid("interaction references are at most 256 characters"));
     }

@@ -71,14 +71,20 @@ impl SessionHandle {
             }
             _ => {}
         }
-        if !frame.may_be_sent_by(role) {
-            return refuse(ErrorCode::WrongRole, &format!("a {role:?} may not send {}", frame.tag()), last_in);
-        }
         if seq <= last_in {
             return Routed::Done { last_in }; // a resend of something already applied
         }
+        // A frame that parsed counts as received even if it is refused below, so a refusal never
+        // turns into a sequence gap for the frames after it.
         let gap = seq != last_in + 1;
         slot.last_in = seq;
+        if !frame.may_be_sent_by(role) {
+            return refuse(
+                ErrorCode::WrongRole,
+                &format!("a {role:?} may not send {}", frame.tag()).to_lowercase(),
+                seq,
+            );
+        }
         inner.life.touch(now);
 
         if gap && role == Role::Customer && !matches!(frame, Frame::Snapshot(_)) {

@@ -191,23 +191,23 @@ impl SessionHandle {
         slot.leaving = None;
         slot.out.push_control(Frame::Welcome(Box::new(welcome)).encode(0));
         let role = slot.role();
-        match slot.out.replay_after(seen) {
-            // The customer needs only what it missed; its page is its own.
-            Some(frames) if role == Role::Customer || slot.has_base => {
-                for text in frames {
-                    slot.out.requeue(text);
-                }
-            }
-            Some(_) | None if role == Role::Customer => {}
-            // A viewer with no page yet, or whose missed frames fell out of the ring: a fresh page.
-            _ => match mirror.snapshot() {
+        // A viewer that has seen nothing (a fresh workspace) gets the current page, not history.
+        let replay = if role == Role::Customer || seen > 0 { slot.out.replay_after(seen) } else { None };
+        let replayed = replay.is_some();
+        for text in replay.into_iter().flatten() {
+            slot.out.requeue(text);
+        }
+        // A viewer with no page yet, or whose missed frames fell out of the ring, gets a fresh
+        // page: a snapshot is a resync point, so the sequence may jump to it.
+        if role != Role::Customer && (!slot.has_base || !replayed) {
+            match mirror.snapshot() {
                 Some(snapshot) => {
                     let body = Frame::Snapshot(Box::new(snapshot)).encode_body();
                     slot.out.resync_with("snapshot", &body);
                     slot.has_base = true;
                 }
                 None => slot.has_base = false,
-            },
+            }
         }
         let who = slot.who.clone();
         if was_gone {
