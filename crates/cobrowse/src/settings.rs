@@ -44,6 +44,7 @@ mod tests {
     use std::io::Write;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
     fn layers_apply_in_order() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("c.toml", "listen = \"127.0.0.1:9000\"\n[timeouts]\npending = \"2m\"\n")?;

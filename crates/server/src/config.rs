@@ -350,9 +350,15 @@ mod tests {
         config.policy.site_origins = vec!["shop.example".into()];
         assert!(config.validate().unwrap_err().to_string().contains("site_origins"));
 
-        let mut config = Config::default();
-        config.agents =
-            vec![AgentAccount { id: "a".into(), name: "A".into(), password_hash: "plain".into(), supervisor: false }];
+        let config = Config {
+            agents: vec![AgentAccount {
+                id: "a".into(),
+                name: "A".into(),
+                password_hash: "plain".into(),
+                supervisor: false,
+            }],
+            ..Config::default()
+        };
         assert!(config.validate().unwrap_err().to_string().contains("hash-password"));
     }
 }

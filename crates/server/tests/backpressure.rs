@@ -34,11 +34,7 @@ async fn a_viewer_that_stops_reading_gets_a_fresh_snapshot() {
                     break;
                 }
             }
-            "snapshot" => {
-                if body.to_string().contains(&final_text) {
-                    break;
-                }
-            }
+            "snapshot" if body.to_string().contains(&final_text) => break,
             _ => {}
         }
     }

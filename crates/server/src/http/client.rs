@@ -52,7 +52,7 @@ pub fn classify_origin(headers: &HeaderMap, site_origins: &[String]) -> OriginKi
         host_lower.strip_suffix(":80").or_else(|| host_lower.strip_suffix(":443")).unwrap_or(&host_lower);
     if !host.is_empty() && (origin_host == host_lower || origin_host == host_without_default_port) {
         OriginKind::SameSite
-    } else if site_origins.iter().any(|allowed| *allowed == normalized) {
+    } else if site_origins.contains(&normalized) {
         OriginKind::Site
     } else {
         OriginKind::Foreign

@@ -96,8 +96,8 @@ impl SessionHandle {
         }
 
         let outcome = match role {
-            Role::Customer => self.from_customer(&mut inner, frame, body, seq),
-            Role::Agent | Role::Observer => self.from_viewer(&mut inner, key, who, frame, seq),
+            Role::Customer => self.route_customer_frame(&mut inner, frame, body, seq),
+            Role::Agent | Role::Observer => self.route_viewer_frame(&mut inner, key, who, frame, seq),
         };
         inner.recover_lagging(&self.deps.metrics);
         outcome
@@ -121,7 +121,7 @@ impl SessionHandle {
         }
     }
 
-    fn from_customer(&self, inner: &mut SessionInner, frame: Frame, body: &str, seq: u64) -> Routed {
+    fn route_customer_frame(&self, inner: &mut SessionInner, frame: Frame, body: &str, seq: u64) -> Routed {
         let done = Routed::Done { last_in: seq };
         match frame {
             Frame::Snapshot(mut snapshot) => match inner.mirror.apply_snapshot(&mut snapshot) {
@@ -252,7 +252,14 @@ impl SessionHandle {
         }
     }
 
-    fn from_viewer(&self, inner: &mut SessionInner, key: SlotKey, who: Participant, frame: Frame, seq: u64) -> Routed {
+    fn route_viewer_frame(
+        &self,
+        inner: &mut SessionInner,
+        key: SlotKey,
+        who: Participant,
+        frame: Frame,
+        seq: u64,
+    ) -> Routed {
         let done = Routed::Done { last_in: seq };
         let role = who.role;
         let others = |inner: &mut SessionInner, tag: &str, body: &str| {
