@@ -26,7 +26,8 @@ pub fn load(base: Config, file: Option<&Path>, overrides: &Overrides) -> anyhow:
         }
         figment = figment.merge(Toml::file_exact(file));
     }
-    figment = figment.merge(Env::prefixed("COBROWSE_").split("__"));
+    // COBROWSE_LOG sets the log level (read in main), not a configuration key.
+    figment = figment.merge(Env::prefixed("COBROWSE_").ignore(&["LOG"]).split("__"));
     if let Some(listen) = overrides.listen {
         figment = figment.merge(Serialized::default("listen", listen));
     }
@@ -50,6 +51,7 @@ mod tests {
             jail.create_file("c.toml", "listen = \"127.0.0.1:9000\"\n[timeouts]\npending = \"2m\"\n")?;
             jail.set_env("COBROWSE_TIMEOUTS__INACTIVITY", "45m");
             jail.set_env("COBROWSE_LISTEN", "127.0.0.1:9001");
+            jail.set_env("COBROWSE_LOG", "debug");
             let overrides = Overrides { data_dir: Some("/tmp/x".into()), ..Overrides::default() };
             let config = load(Config::default(), Some(Path::new("c.toml")), &overrides).unwrap();
             assert_eq!(config.timeouts.pending.as_secs(), 120, "file");
