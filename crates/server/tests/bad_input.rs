@@ -128,3 +128,35 @@ async fn executable_content_never_reaches_the_agent() {
     }
     assert!(first.contains("\"script\""), "the script element stays as an inert node so later ops still resolve");
 }
+
+#[tokio::test]
+async fn an_agent_token_from_the_site_origin_is_refused_without_disturbing_the_agent() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let server = Server::start_with(|c| c.policy.site_origins = vec!["https://shop.example".into()]).await;
+    let (id, token) = server.create_session().await;
+    let (_customer, _) = Client::connect(&server, &id, &token, 0).await;
+    let agent_token = server.join("alice", &id).await;
+    let (mut agent, _) = Client::connect(&server, &id, &agent_token, 0).await;
+
+    // A page on the company's site that got hold of the agent's token cannot act as the agent.
+    let mut request = server.ws.as_str().into_client_request().unwrap();
+    request.headers_mut().insert("origin", "https://shop.example".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    use futures_util::{SinkExt, StreamExt};
+    let hello = json!(["hello", 0, {"v": 1, "session": id, "token": agent_token}]).to_string();
+    socket.send(tokio_tungstenite::tungstenite::Message::Text(hello.into())).await.unwrap();
+    let reply = socket.next().await.unwrap().unwrap().into_text().unwrap();
+    assert!(reply.contains("origin_not_allowed"), "{reply}");
+
+    // The real agent's socket was never replaced.
+    agent.send_json("mode_request", json!({})).await;
+    agent.send_json("end", json!({})).await;
+    let tags = agent.until_closed().await;
+    assert!(tags.contains(&"ended".to_string()), "{tags:?}");
+    assert!(!agent.seen.iter().any(|f| f.contains("superseded")));
+
+    // A foreign origin is refused at the upgrade itself.
+    let mut request = server.ws.as_str().into_client_request().unwrap();
+    request.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(request).await.is_err());
+}

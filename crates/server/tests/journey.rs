@@ -58,6 +58,10 @@ async fn customer_and_agent_share_a_page_and_modes() {
     customer.send(Frame::ModeAnswer(ModeAnswer { approved: false })).await;
     agent.expect_notice("mode_denied").await;
     assert!(!customer.seen.iter().any(|f| f.contains("\"aid\":3")), "the dropped action never reached the customer");
+    assert!(
+        !customer.seen.iter().any(|f| f.contains("agent_back")),
+        "an agent's first connection is a join, not a return"
+    );
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeWindow } from './dom.js';
 import { CobrowseClient } from '../client.js';
@@ -6,8 +6,15 @@ import { CobrowseClient } from '../client.js';
 const WELCOME = { v: 1, session: '123456789', role: 'customer', state: 'pending', mode: 'pointer', write_mode_allowed: true, mode_request_pending: false, ack: 0, snapshot_needed: true, participants: [], heartbeat_ms: 0, max_frame_bytes: 4000000 };
 const POLICY = { write_mode_allowed: true, masking: { fields: ['#acct'], text: [], images: [], pages: [] }, restrictions: { selectors: [] }, site_origins: [] };
 
+/** @type {Array<() => void>} */
+const teardown = [];
+afterEach(() => {
+  for (const fn of teardown.splice(0)) fn();
+});
+
 function setup() {
   const win = makeWindow('<!DOCTYPE html><body><form><input id="name"><input id="acct" value="DE001234"><button id="send">Send</button></form></body>', { url: 'https://shop.example/' });
+  teardown.push(() => win.close());
   /** @type {Map<string, string>} */
   const map = new Map();
   const storage = /** @type {Storage} */ (/** @type {unknown} */ ({
@@ -84,7 +91,10 @@ test('start creates a session, says hello with the token and sends a masked snap
   assert.equal(/** @type {HTMLInputElement} */ (client.options.window?.document.getElementById('name')).value, 'hi');
   const sendId = findId(snapshot[2].doc, 'send');
   sockets[0].receive(['action', 5, { aid: 9, do: 'click', id: sendId, x: 1, y: 1 }]);
-  assert.deepEqual(sockets[0].sent.at(-1), ['action_refused', 3, { aid: 9, reason: 'restricted' }]);
+  const refused = sockets[0].sent.filter((/** @type {any} */ f) => f[0] === 'action_refused').at(-1);
+  assert.deepEqual(refused[2], { aid: 9, reason: 'restricted' });
+  const seqs = sockets[0].sent.filter((/** @type {any} */ f) => f[1] > 0).map((/** @type {any} */ f) => f[1]);
+  assert.deepEqual(seqs, seqs.map((/** @type {number} */ _, /** @type {number} */ i) => i + 1), 'sequences have no gaps');
 
   sockets[0].receive(['ended', 6, { reason: 'agent_exit' }]);
   assert.equal(client.state, 'ended');

@@ -140,3 +140,26 @@ test('the SDK UI host is never serialized', () => {
   w.recorder.flush();
   assert.deepEqual(w.opsSince(1), []);
 });
+
+test('a Shift_JIS page mirrors its text exactly and reports its charset', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const bytes = await readFile(new URL('../../demo/shift_jis.html', import.meta.url));
+  const { MaskRules, normalizePolicy } = await import('../capture/rules.js');
+  const { NodeRegistry } = await import('../capture/node_registry.js');
+  const { serializeSnapshot } = await import('../capture/serializer.js');
+  const { makeWindow } = await import('./dom.js');
+  const win = makeWindow(/** @type {any} */ (bytes), { url: 'https://shop.example/demo/shift_jis.html' });
+  const snap = serializeSnapshot(win, {
+    registry: new NodeRegistry(),
+    rules: new MaskRules(normalizePolicy({}), win.document),
+    ignore: () => false,
+    modifiedSheets: new WeakSet(),
+  });
+  assert.equal(snap.charset, 'Shift_JIS');
+  const text = JSON.stringify(snap);
+  assert.ok(text.includes('口座開設のお申し込み'));
+  assert.ok(text.includes('ソ・表・能・予・十'));
+  assert.ok(text.includes('①'));
+  assert.ok(!text.includes('\uFFFD'));
+  win.close();
+});

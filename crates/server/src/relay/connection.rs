@@ -24,7 +24,7 @@ pub const TICK: Duration = Duration::from_millis(200);
 /// Acknowledge at once after this many unacknowledged frames, without waiting for the tick.
 pub const ACK_EVERY: u64 = 32;
 
-/// Refused frames tolerated on one connection before it counts as broken.
+/// Malformed or misdirected frames tolerated on one connection before it counts as broken.
 pub const MAX_REFUSALS: u32 = 64;
 
 /// Where the socket came from, as the upgrade saw it.
@@ -105,14 +105,13 @@ async fn handshake(state: &AppState, socket: &mut WebSocket, origin: &Origin) ->
             return None;
         }
     };
+    if handle.role_for(&hello.token).is_some_and(|role| role != Role::Customer) && !origin.same_site {
+        refuse(state, socket, ErrorCode::OriginNotAllowed, "agents connect from the workspace served here").await;
+        return None;
+    }
     let conn_id = state.next_connection_id();
     let (link, link_rx) = ConnLink::pair(conn_id, config.limits.outbound_queue);
     match handle.attach(&hello.token, hello.ack, link, Instant::now()) {
-        Ok(attached) if attached.role != Role::Customer && !origin.same_site => {
-            handle.detach(attached.key, conn_id, Instant::now());
-            refuse(state, socket, ErrorCode::OriginNotAllowed, "agents connect from the workspace served here").await;
-            None
-        }
         Ok(attached) => Some((handle, attached.key, attached.role, link_rx, conn_id)),
         Err(code) => {
             let message = match code {
@@ -222,7 +221,11 @@ async fn run(
                 };
                 if let Some((code, message, seq)) = refusal {
                     state.metrics.error(code);
-                    refusals += 1;
+                    // Only frames a correct client never sends count; a refused action that raced
+                    // the customer's revoke is ordinary.
+                    if matches!(code, ErrorCode::BadFrame | ErrorCode::UnknownFrame | ErrorCode::FrameTooLarge | ErrorCode::WrongRole) {
+                        refusals += 1;
+                    }
                     if refusals > MAX_REFUSALS {
                         send!(Frame::fatal(code, "too many refused frames; closing").encode(0).into());
                         return (key == SlotKey::Customer).then_some(EndReason::ProtocolError);

@@ -236,10 +236,23 @@ impl OutStream {
         self.push_unchecked(tag, body)
     }
 
-    /// Detaches the connection and has it close after `frame`.
+    /// Detaches the connection and has it close after `frame` (an unsequenced control frame).
     pub fn close_with(&mut self, frame: String) {
         if let Some(link) = self.conn.take() {
             link.close_with(frame);
+        }
+    }
+
+    /// Ends the stream: `tag`/`body` becomes its last sequenced frame, written after everything
+    /// queued before it, and the connection closes. A lagging stream gets it too: it skipped
+    /// deltas without numbering them, so no gap precedes it.
+    pub fn finish_with(&mut self, tag: &str, body: &str) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let text = frame_text(tag, seq, body);
+        self.remember(seq, text.clone().into());
+        if let Some(link) = self.conn.take() {
+            link.close_with(text);
         }
     }
 

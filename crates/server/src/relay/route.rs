@@ -78,6 +78,13 @@ impl SessionHandle {
         // turns into a sequence gap for the frames after it.
         let gap = seq != last_in + 1;
         slot.last_in = seq;
+        if gap && role == Role::Customer && !matches!(frame, Frame::Snapshot(_)) {
+            // Frames went missing between the customer's browser and here: the page we hold can
+            // no longer be trusted, so ask for a whole new one rather than apply deltas to a guess.
+            inner.mirror.clear();
+            self.ask_for_snapshot(&mut inner, "frames were lost in transit");
+            return refuse(ErrorCode::SequenceGap, &format!("expected frame {}, got {seq}", last_in + 1), seq);
+        }
         if !frame.may_be_sent_by(role) {
             return refuse(
                 ErrorCode::WrongRole,
@@ -87,19 +94,15 @@ impl SessionHandle {
         }
         inner.life.touch(now);
 
-        if gap && role == Role::Customer && !matches!(frame, Frame::Snapshot(_)) {
-            // Frames went missing between the customer's browser and here: the page we hold can
-            // no longer be trusted, so ask for a whole new one rather than apply deltas to a guess.
-            inner.mirror.clear();
-            self.ask_for_snapshot(&mut inner, "frames were lost in transit");
-            return refuse(ErrorCode::SequenceGap, &format!("expected frame {}, got {seq}", last_in + 1), seq);
-        }
-
         let outcome = match role {
             Role::Customer => self.route_customer_frame(&mut inner, frame, body, seq),
             Role::Agent | Role::Observer => self.route_viewer_frame(&mut inner, key, who, frame, seq),
         };
         inner.recover_lagging(&self.deps.metrics);
+        if inner.any_lagging() {
+            // The watchdog polls lagging streams until they can be resynced.
+            self.changed.notify_one();
+        }
         outcome
     }
 

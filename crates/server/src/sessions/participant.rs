@@ -31,12 +31,24 @@ pub struct Slot {
     pub leaving: Option<LeavingTo>,
     /// Whether this viewer has been sent a page to apply deltas to.
     pub has_base: bool,
+    /// Whether they ever connected (a first connection is a join, not a return).
+    pub ever_connected: bool,
 }
 
 impl Slot {
     /// A participant that has not connected yet (the clock for their grace starts now).
     pub fn new(who: Participant, agent_id: Option<String>, token: String, out: OutStream, now: Instant) -> Self {
-        Self { who, agent_id, token, out, last_in: 0, gone_since: Some(now), leaving: None, has_base: false }
+        Self {
+            who,
+            agent_id,
+            token,
+            out,
+            last_in: 0,
+            gone_since: Some(now),
+            leaving: None,
+            has_base: false,
+            ever_connected: false,
+        }
     }
 
     /// Their role.

@@ -187,26 +187,30 @@ impl SessionHandle {
                     .encode(0),
             );
         }
-        let was_gone = slot.gone_since.take().is_some();
+        let was_gone = slot.gone_since.take().is_some() && slot.ever_connected;
+        slot.ever_connected = true;
         slot.leaving = None;
         slot.out.push_control(Frame::Welcome(Box::new(welcome)).encode(0));
         let role = slot.role();
-        // A viewer that has seen nothing (a fresh workspace) gets the current page, not history.
-        let replay = if role == Role::Customer || seen > 0 { slot.out.replay_after(seen) } else { None };
-        let replayed = replay.is_some();
-        for text in replay.into_iter().flatten() {
-            slot.out.requeue(text);
-        }
-        // A viewer with no page yet, or whose missed frames fell out of the ring, gets a fresh
-        // page: a snapshot is a resync point, so the sequence may jump to it.
-        if role != Role::Customer && (!slot.has_base || !replayed) {
-            match mirror.snapshot() {
-                Some(snapshot) => {
-                    let body = Frame::Snapshot(Box::new(snapshot)).encode_body();
-                    slot.out.resync_with("snapshot", &body);
-                    slot.has_base = true;
+        let replay = slot.out.replay_after(seen);
+        // A viewer that has seen nothing (a fresh workspace), has no page yet, or whose missed
+        // frames fell out of the ring gets the current page: a snapshot is a resync point, so the
+        // sequence may jump to it. Everyone else is replayed exactly what they missed.
+        let wants_page = role != Role::Customer && (seen == 0 || !slot.has_base || replay.is_none());
+        let page = if wants_page { mirror.snapshot() } else { None };
+        match page {
+            Some(snapshot) => {
+                let body = Frame::Snapshot(Box::new(snapshot)).encode_body();
+                slot.out.resync_with("snapshot", &body);
+                slot.has_base = true;
+            }
+            None => {
+                if wants_page {
+                    slot.has_base = false; // no page yet: the customer's next snapshot reaches them
                 }
-                None => slot.has_base = false,
+                for text in replay.into_iter().flatten() {
+                    slot.out.requeue(text);
+                }
             }
         }
         let who = slot.who.clone();
@@ -267,10 +271,10 @@ impl SessionHandle {
         if !inner.life.end(reason) {
             return None;
         }
-        let text = Frame::Ended(Ended { reason }).encode(0);
+        let body = Frame::Ended(Ended { reason }).encode_body();
         let mut agents = Vec::new();
         for slot in inner.all_slots_mut() {
-            slot.out.close_with(text.clone());
+            slot.out.finish_with("ended", &body);
             if slot.role() == Role::Agent {
                 agents.extend(slot.agent_id.clone());
             }
@@ -297,7 +301,18 @@ impl SessionHandle {
     pub fn recover_lagging(&self) -> bool {
         let mut inner = self.lock();
         inner.recover_lagging(&self.deps.metrics);
-        inner.viewers.iter().any(|slot| slot.out.lagging())
+        inner.any_lagging()
+    }
+
+    /// The role a token grants in this session, if any (checked before attaching, so a refused
+    /// socket never disturbs the participant's live connection).
+    pub fn role_for(&self, token: &str) -> Option<Role> {
+        let inner = self.lock();
+        let key = inner.find_slot(token)?;
+        match key {
+            SlotKey::Customer => Some(Role::Customer),
+            SlotKey::Viewer(index) => inner.viewers.get(index as usize).map(Slot::role),
+        }
     }
 }
 
@@ -408,8 +423,19 @@ impl SessionInner {
         self.to_all_viewers("mode", &body);
     }
 
-    /// Lagging viewers whose queues drained get one fresh snapshot instead of what they missed.
+    /// Whether any participant's stream is lagging.
+    pub fn any_lagging(&self) -> bool {
+        self.customer.out.lagging() || self.viewers.iter().any(|slot| slot.out.lagging())
+    }
+
+    /// Lagging streams whose queues drained are resynced: viewers get one fresh snapshot instead
+    /// of what they missed; the customer (whose page is its own) gets the mode now in force.
     pub fn recover_lagging(&mut self, metrics: &Metrics) {
+        if self.customer.out.resync_ready() {
+            metrics.lagging_resync();
+            let mode = Frame::Mode(ModeChanged { mode: self.life.mode(), by: Role::Customer }).encode_body();
+            self.customer.out.resync_with("mode", &mode);
+        }
         if !self.viewers.iter().any(|slot| slot.out.resync_ready()) {
             return;
         }
