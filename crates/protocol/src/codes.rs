@@ -52,6 +52,8 @@ pub enum ErrorCode {
     Unauthenticated,
     /// The request's origin is not an allowed site origin.
     OriginNotAllowed,
+    /// A resource could not be fetched from the company's site (resource proxy).
+    UpstreamFailed,
     /// The server is shutting down.
     ServerShutdown,
     /// Something failed on the server; details are in its log, not here.
@@ -85,6 +87,7 @@ impl ErrorCode {
             Self::InvalidRequest => "invalid_request",
             Self::Unauthenticated => "unauthenticated",
             Self::OriginNotAllowed => "origin_not_allowed",
+            Self::UpstreamFailed => "upstream_failed",
             Self::ServerShutdown => "server_shutdown",
             Self::Internal => "internal",
         }

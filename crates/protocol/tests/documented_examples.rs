@@ -61,7 +61,7 @@ const ACTION_KINDS: [&str; 11] = [
     "navigate:url",
 ];
 
-const ERROR_CODES: [&str; 25] = [
+const ERROR_CODES: [&str; 26] = [
     "bad_frame",
     "unknown_frame",
     "frame_too_large",
@@ -78,6 +78,7 @@ const ERROR_CODES: [&str; 25] = [
     "session_taken",
     "superseded",
     "at_capacity",
+    "upstream_failed",
     "rate_limited",
     "limit_exceeded",
     "mirror_rejected",
@@ -325,6 +326,7 @@ fn the_code_lists_are_complete() {
             | ErrorCode::SessionTaken
             | ErrorCode::Superseded
             | ErrorCode::AtCapacity
+            | ErrorCode::UpstreamFailed
             | ErrorCode::RateLimited
             | ErrorCode::LimitExceeded
             | ErrorCode::MirrorRejected

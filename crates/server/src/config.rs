@@ -27,6 +27,8 @@ pub struct Config {
     pub limits: Limits,
     /// What agents may do and what customers' browsers mask.
     pub policy: Policy,
+    /// The resource proxy the agent's view loads stylesheets, images and fonts through.
+    pub proxy: ProxyConfig,
     /// Agents who can sign in, until accounts are managed in the admin app.
     pub agents: Vec<AgentAccount>,
 }
@@ -41,6 +43,7 @@ impl Default for Config {
             timeouts: Timeouts::default(),
             limits: Limits::default(),
             policy: Policy::default(),
+            proxy: ProxyConfig::default(),
             agents: Vec::new(),
         }
     }
@@ -199,6 +202,46 @@ pub struct Restrictions {
     pub selectors: Vec<String>,
 }
 
+/// The resource proxy's rules.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProxyConfig {
+    /// Serve `/proxy` at all. Default true.
+    pub enabled: bool,
+    /// Origins besides the site origins that resources may come from (a CDN). Default none.
+    pub extra_origins: Vec<String>,
+    /// Allow fetching from loopback and private addresses (a site on an internal network, tests).
+    /// Default false: the proxy must not become a way into the server's own network.
+    pub allow_private: bool,
+    /// Largest resource served, in bytes. Default 10 MiB.
+    pub max_bytes: usize,
+    /// Time allowed for one fetch, connection to last byte. Default 10 seconds.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Resources cached at most. Default 2,000.
+    pub cache_entries: usize,
+    /// Bytes cached at most. Default 128 MiB.
+    pub cache_bytes: usize,
+    /// How long a cached resource is served before it is fetched again. Default 5 minutes.
+    #[serde(with = "humantime_serde")]
+    pub cache_ttl: Duration,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            extra_origins: Vec::new(),
+            allow_private: false,
+            max_bytes: 10 * 1024 * 1024,
+            timeout: Duration::from_secs(10),
+            cache_entries: 2_000,
+            cache_bytes: 128 * 1024 * 1024,
+            cache_ttl: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
 /// An agent who can sign in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -262,6 +305,13 @@ impl Config {
                     "policy.site_origins: {origin:?} is not an origin like https://shop.example or http://localhost:8080"
                 ))
             })?;
+        }
+        for origin in &self.proxy.extra_origins {
+            normalize_origin(origin)
+                .ok_or_else(|| ConfigError(format!("proxy.extra_origins: {origin:?} is not an origin")))?;
+        }
+        if self.proxy.timeout.is_zero() {
+            return Err(ConfigError("proxy.timeout must be longer than zero".into()));
         }
         let mut seen = std::collections::HashSet::new();
         for agent in &self.agents {

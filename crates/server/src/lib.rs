@@ -9,6 +9,7 @@
 //!   ([`relay::route`]).
 //! - [`auth`]: agents' sign-in and the [`auth::AuthenticatedAgent`] extractor; rate limits.
 //! - [`http`]: the router ([`http::app`]) and handlers, one file per area; embedded browser apps.
+//! - [`proxy`]: the resource proxy the agent's view loads stylesheets, images and fonts through.
 //! - [`recorder`]: session records written to the store off the hot path.
 //! - [`metrics`]: counters for `/metrics`.
 //!
@@ -25,6 +26,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod proxy;
 pub mod recorder;
 pub mod relay;
 pub mod sessions;

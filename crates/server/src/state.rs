@@ -44,6 +44,8 @@ pub struct Shared {
     /// One permit per open WebSocket, so the server refuses connections before it runs out of
     /// file descriptors rather than failing at random.
     pub connections: Arc<Semaphore>,
+    /// The resource proxy.
+    pub proxy: crate::proxy::ResourceProxy,
     /// Tracks connection tasks so shutdown can wait for them.
     pub tasks: tokio_util::task::TaskTracker,
     next_connection: AtomicU64,
@@ -55,6 +57,7 @@ impl Shared {
         let limits = &config.limits;
         Self {
             site_origins: config.normalized_site_origins(),
+            proxy: crate::proxy::ResourceProxy::new(&config.proxy, &config.normalized_site_origins()),
             auth: AuthService::new(&config.agents, config.timeouts.agent_login),
             limiters: Limiters {
                 joins_per_agent: RateLimiter::per_minute(limits.joins_per_agent_per_minute),

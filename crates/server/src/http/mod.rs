@@ -33,6 +33,7 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/auth/logout"),
     ("get", "/api/v1/auth/me"),
     ("get", "/ws/v1"),
+    ("get", "/proxy"),
 ];
 
 /// The whole HTTP surface, callable without a socket (tests use `oneshot`).
@@ -61,6 +62,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/auth/logout", post(auth::logout))
         .route("/api/v1/auth/me", get(auth::me))
         .route("/ws/v1", get(ws::upgrade))
+        .route(crate::proxy::PROXY_PATH, get(crate::proxy::handler))
         .route("/sdk/{*path}", get(assets::sdk))
         .route("/agent", get(|| async { Redirect::permanent("/agent/") }))
         .route("/agent/", get(assets::agent))
