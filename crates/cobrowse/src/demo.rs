@@ -20,6 +20,9 @@ pub fn base_config() -> Config {
         })
         .collect();
     config.policy.observers_allowed = true;
+    // The demo lets a visitor try co-browse at once; the chat and the simulated call show the
+    // flows where it rides on a conversation. `cobrowse serve` requires a chat or call.
+    config.policy.standalone_sessions = true;
     config.policy.masking.fields = vec!["#account-number".into(), "[name=ssn]".into()];
     config.policy.masking.text = vec![".balance".into()];
     config

@@ -52,6 +52,14 @@ pub enum ErrorCode {
     Unauthenticated,
     /// The request's origin is not an allowed site origin.
     OriginNotAllowed,
+    /// Co-browse rides on a chat or a call, and the request named none that is going on.
+    InteractionRequired,
+    /// No chat or call has this ID.
+    UnknownInteraction,
+    /// No agent has this ID.
+    UnknownAgent,
+    /// The chat was already taken by another agent, or is not waiting.
+    ChatTaken,
     /// A resource could not be fetched from the company's site (resource proxy).
     UpstreamFailed,
     /// The server is shutting down.
@@ -87,6 +95,10 @@ impl ErrorCode {
             Self::InvalidRequest => "invalid_request",
             Self::Unauthenticated => "unauthenticated",
             Self::OriginNotAllowed => "origin_not_allowed",
+            Self::InteractionRequired => "interaction_required",
+            Self::UnknownInteraction => "unknown_interaction",
+            Self::UnknownAgent => "unknown_agent",
+            Self::ChatTaken => "chat_taken",
             Self::UpstreamFailed => "upstream_failed",
             Self::ServerShutdown => "server_shutdown",
             Self::Internal => "internal",

@@ -575,8 +575,15 @@ fn json_depth_exceeds(bytes: &[u8], max: usize) -> bool {
     false
 }
 
-fn body<T: DeserializeOwned>(raw: &RawValue) -> Result<T, ParseError> {
-    parse_deep(raw.get())
+fn body<T: DeserializeOwned>(raw: &str) -> Result<T, ParseError> {
+    parse_deep(raw)
+}
+
+/// Splits wire text into its tag, sequence number and body text, checking nesting depth.
+/// Shared by every channel that uses the `[tag, seq, body]` framing.
+pub fn split_frame(text: &str) -> Result<(std::borrow::Cow<'_, str>, u64, &str), ParseError> {
+    let RawFrame(tag, seq, raw) = parse_deep(text)?;
+    Ok((tag, seq, raw.get()))
 }
 
 impl Frame {
@@ -651,7 +658,7 @@ impl Frame {
     /// Like [`Frame::parse`], also returning the body's own text, so a relay can forward a frame
     /// it did not change without serializing it again.
     pub fn parse_parts(text: &str) -> Result<(u64, Frame, &str), ParseError> {
-        let RawFrame(tag, seq, raw) = parse_deep(text)?;
+        let (tag, seq, raw) = split_frame(text)?;
         let frame = match tag.as_ref() {
             "hello" => Frame::Hello(body(raw)?),
             "welcome" => Frame::Welcome(body(raw)?),
@@ -681,7 +688,7 @@ impl Frame {
             "ended" => Frame::Ended(body(raw)?),
             other => return Err(ParseError::UnknownTag(other.chars().take(40).collect())),
         };
-        Ok((seq, frame, raw.get()))
+        Ok((seq, frame, raw))
     }
 
     /// The body alone as JSON text (what goes after `[tag, seq,`).

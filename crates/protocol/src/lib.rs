@@ -5,6 +5,7 @@
 //! - [`node`]: the serialized DOM ([`Node`]) that snapshots and mutation batches carry.
 //! - [`ops`]: mutation operations, encoded as compact JSON arrays.
 //! - [`frames`]: the [`Frame`] enum, its bodies, and [`Frame::parse`] / [`Frame::encode`].
+//! - [`chat`]: the chat and agent-desk channels (`/ws/v1/chat`, `/ws/v1/desk`).
 //! - [`codes`]: stable error, end-reason and notice codes shared with the browser code.
 //!
 //! On the wire every frame is a JSON array `[tag, seq, body]`. `seq` numbers frames per direction
@@ -12,6 +13,7 @@
 //! ack, heartbeat, error) carry 0. `docs/protocol.md` documents each frame with an example, and
 //! `web/sdk/protocol.js` mirrors these types for the browser code.
 
+pub mod chat;
 pub mod codes;
 pub mod frames;
 pub mod ids;

@@ -7,6 +7,7 @@
 //! as an [`Op`], otherwise as a [`Frame`]. Lines that start with `{"id":` and a digit are read as
 //! a serialized [`Node`] (an HTTP body such as `{"id":"482913675",…}` is not a node).
 
+use cobrowse_protocol::chat::ChatFrame;
 use cobrowse_protocol::{ActionKind, EndReason, Frame, NavTarget, Node, Op};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -61,7 +62,7 @@ const ACTION_KINDS: [&str; 11] = [
     "navigate:url",
 ];
 
-const ERROR_CODES: [&str; 26] = [
+const ERROR_CODES: [&str; 30] = [
     "bad_frame",
     "unknown_frame",
     "frame_too_large",
@@ -79,6 +80,10 @@ const ERROR_CODES: [&str; 26] = [
     "superseded",
     "at_capacity",
     "upstream_failed",
+    "interaction_required",
+    "unknown_interaction",
+    "unknown_agent",
+    "chat_taken",
     "rate_limited",
     "limit_exceeded",
     "mirror_rejected",
@@ -193,14 +198,33 @@ fn first_element(text: &str, line: usize) -> String {
 
 struct Examples {
     frames: Vec<(usize, u64, Frame)>,
+    chat_frames: Vec<(usize, ChatFrame)>,
     ops: Vec<(usize, Op)>,
     nodes: usize,
 }
 
+/// Every tag of the chat and desk channels.
+const CHAT_TAGS: [&str; 14] = [
+    "chat_hello",
+    "desk_hello",
+    "chat_state",
+    "say",
+    "msg",
+    "presence",
+    "queue",
+    "accept",
+    "end_chat",
+    "desk",
+    "call",
+    "cobrowse",
+    "error",
+    "hb",
+];
+
 /// Parses every example, checking that each one re-encodes to the same JSON.
 fn examples() -> Examples {
     let doc = document();
-    let mut examples = Examples { frames: Vec::new(), ops: Vec::new(), nodes: 0 };
+    let mut examples = Examples { frames: Vec::new(), chat_frames: Vec::new(), ops: Vec::new(), nodes: 0 };
     for (line, text) in json_block_lines(&doc) {
         if text.is_empty() {
             continue;
@@ -224,6 +248,20 @@ fn examples() -> Examples {
             examples.ops.push((line, op));
             continue;
         }
+        // Chat-channel frames have tags of their own (`error` and `hb` exist on both channels and
+        // are checked as co-browse frames).
+        let tag = first_element(text, line);
+        if CHAT_TAGS.contains(&tag.as_str()) && !FRAME_TAGS.contains(&tag.as_str()) {
+            let frame =
+                ChatFrame::parse(text).unwrap_or_else(|err| panic!("line {line}: not a chat frame: {err}\n{text}"));
+            assert_eq!(
+                value(&frame.encode(), line),
+                value(text, line),
+                "line {line}: the chat frame re-encodes differently"
+            );
+            examples.chat_frames.push((line, frame));
+            continue;
+        }
         let (seq, frame) = Frame::parse(text).unwrap_or_else(|err| panic!("line {line}: not a frame: {err}\n{text}"));
         let back = value(&frame.encode(seq), line);
         assert_eq!(back, value(text, line), "line {line}: the frame re-encodes differently");
@@ -237,6 +275,15 @@ fn every_example_is_what_the_encoder_writes() {
     let examples = examples();
     assert!(examples.frames.len() >= FRAME_TAGS.len(), "too few frame examples");
     assert!(examples.nodes > 0, "the node format needs an example");
+}
+
+#[test]
+fn every_chat_tag_has_an_example() {
+    let examples = examples();
+    let seen: BTreeSet<&str> = examples.chat_frames.iter().map(|(_, frame)| frame.tag()).collect();
+    let missing: Vec<&str> =
+        CHAT_TAGS.iter().copied().filter(|tag| !seen.contains(tag) && !FRAME_TAGS.contains(tag)).collect();
+    assert!(missing.is_empty(), "no chat example of: {missing:?}");
 }
 
 #[test]
@@ -327,6 +374,10 @@ fn the_code_lists_are_complete() {
             | ErrorCode::Superseded
             | ErrorCode::AtCapacity
             | ErrorCode::UpstreamFailed
+            | ErrorCode::InteractionRequired
+            | ErrorCode::UnknownInteraction
+            | ErrorCode::UnknownAgent
+            | ErrorCode::ChatTaken
             | ErrorCode::RateLimited
             | ErrorCode::LimitExceeded
             | ErrorCode::MirrorRejected

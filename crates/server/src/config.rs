@@ -29,6 +29,14 @@ pub struct Config {
     pub policy: Policy,
     /// The resource proxy the agent's view loads stylesheets, images and fonts through.
     pub proxy: ProxyConfig,
+    /// The built-in web chat.
+    pub chat: ChatConfig,
+    /// The company's telephony system reporting calls.
+    pub telephony: TelephonyConfig,
+    /// Endpoints that receive signed event notifications.
+    pub webhooks: Vec<WebhookEndpoint>,
+    /// How webhooks are delivered.
+    pub webhook_delivery: WebhookDeliveryConfig,
     /// Agents who can sign in, until accounts are managed in the admin app.
     pub agents: Vec<AgentAccount>,
 }
@@ -44,6 +52,10 @@ impl Default for Config {
             limits: Limits::default(),
             policy: Policy::default(),
             proxy: ProxyConfig::default(),
+            chat: ChatConfig::default(),
+            telephony: TelephonyConfig::default(),
+            webhooks: Vec::new(),
+            webhook_delivery: WebhookDeliveryConfig::default(),
             agents: Vec::new(),
         }
     }
@@ -158,6 +170,10 @@ pub struct Policy {
     pub write_mode_allowed: bool,
     /// Whether supervisors may watch sessions read-only. Default false.
     pub observers_allowed: bool,
+    /// Whether a customer may co-browse without a chat or call going on. Default false: a
+    /// session rides on a conversation the agent is already having, so an agent can only ever
+    /// join a customer they are talking to, and ending the conversation ends the session.
+    pub standalone_sessions: bool,
     /// Origins of the company's site (`https://shop.example`): customer sockets and session
     /// creation are accepted only from these (and from the server's own origin), and agents may
     /// navigate customers only within them.
@@ -173,6 +189,7 @@ impl Default for Policy {
         Self {
             write_mode_allowed: true,
             observers_allowed: false,
+            standalone_sessions: false,
             site_origins: Vec::new(),
             masking: Masking::default(),
             restrictions: Restrictions::default(),
@@ -238,6 +255,88 @@ impl Default for ProxyConfig {
             cache_entries: 2_000,
             cache_bytes: 128 * 1024 * 1024,
             cache_ttl: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+/// The web chat's limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChatConfig {
+    /// Longest message, in characters. Default 2,000.
+    pub max_message_chars: usize,
+    /// Most messages one chat keeps. Default 2,000.
+    pub max_messages: usize,
+    /// Chats one agent handles at once. Default 4.
+    pub max_chats_per_agent: usize,
+    /// Chats open at once on this server. Default 5,000.
+    pub max_live_chats: usize,
+    /// A chat whose customer has had no connection this long ends (`customer_away`). Default 10 minutes.
+    #[serde(with = "humantime_serde")]
+    pub customer_grace: Duration,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self {
+            max_message_chars: 2_000,
+            max_messages: 2_000,
+            max_chats_per_agent: 4,
+            max_live_chats: 5_000,
+            customer_grace: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
+/// The telephony integration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelephonyConfig {
+    /// Bearer tokens the telephony system authenticates its call events with (at least 16
+    /// characters each). None configured: the call API refuses everything.
+    pub tokens: Vec<String>,
+}
+
+/// A webhook endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEndpoint {
+    /// Where events are POSTed.
+    pub url: String,
+    /// The HMAC-SHA256 key for the `X-Cobrowse-Signature` header (at least 16 characters).
+    pub secret: String,
+    /// Event types to send; empty for all.
+    #[serde(default)]
+    pub events: Vec<String>,
+}
+
+/// Webhook delivery settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookDeliveryConfig {
+    /// Time allowed for one delivery attempt. Default 5 seconds.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Attempts per event before it is logged as failed. Default 6.
+    pub max_attempts: u32,
+    /// Wait before the first retry; doubles each time. Default 1 second.
+    #[serde(with = "humantime_serde")]
+    pub retry_base: Duration,
+    /// Longest wait between retries. Default 1 minute.
+    #[serde(with = "humantime_serde")]
+    pub retry_max: Duration,
+    /// Events waiting per endpoint before new ones are dropped (and counted). Default 10,000.
+    pub queue: usize,
+}
+
+impl Default for WebhookDeliveryConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(5),
+            max_attempts: 6,
+            retry_base: Duration::from_secs(1),
+            retry_max: Duration::from_secs(60),
+            queue: 10_000,
         }
     }
 }
@@ -312,6 +411,26 @@ impl Config {
         }
         if self.proxy.timeout.is_zero() {
             return Err(ConfigError("proxy.timeout must be longer than zero".into()));
+        }
+        if self.telephony.tokens.iter().any(|t| t.len() < 16) {
+            return Err(ConfigError("telephony.tokens must each be at least 16 characters".into()));
+        }
+        for hook in &self.webhooks {
+            if !(hook.url.starts_with("http://") || hook.url.starts_with("https://")) {
+                return Err(ConfigError(format!("webhooks: url {:?} must be http or https", hook.url)));
+            }
+            if hook.secret.len() < 16 {
+                return Err(ConfigError(format!(
+                    "webhooks: the secret of {:?} must be at least 16 characters",
+                    hook.url
+                )));
+            }
+        }
+        if self.webhook_delivery.max_attempts == 0 || self.webhook_delivery.timeout.is_zero() {
+            return Err(ConfigError("webhook_delivery needs at least one attempt and a timeout above zero".into()));
+        }
+        if self.chat.max_message_chars == 0 || self.chat.max_chats_per_agent == 0 {
+            return Err(ConfigError("chat.max_message_chars and chat.max_chats_per_agent must be above zero".into()));
         }
         let mut seen = std::collections::HashSet::new();
         for agent in &self.agents {

@@ -10,6 +10,8 @@
 //! - [`auth`]: agents' sign-in and the [`auth::AuthenticatedAgent`] extractor; rate limits.
 //! - [`http`]: the router ([`http::app`]) and handlers, one file per area; embedded browser apps.
 //! - [`proxy`]: the resource proxy the agent's view loads stylesheets, images and fonts through.
+//! - [`interactions`]: the web chat, telephony calls and agents' desks that co-browse rides on.
+//! - [`webhooks`]: signed event notifications, delivered in order with retries.
 //! - [`recorder`]: session records written to the store off the hot path.
 //! - [`metrics`]: counters for `/metrics`.
 //!
@@ -25,12 +27,14 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod interactions;
 pub mod metrics;
 pub mod proxy;
 pub mod recorder;
 pub mod relay;
 pub mod sessions;
 pub mod state;
+pub mod webhooks;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -87,35 +91,65 @@ pub async fn run(
     if left_open > 0 {
         tracing::warn!(count = left_open, "closed session records a previous run left open");
     }
-    let state = build_state(config, store.clone());
-    let (recorder_task, state) = state;
+    let (background, state) = build_state(config, store.clone());
     let app = http::app(state.clone());
+    let sweeper = spawn_sweeper(state.clone());
 
     let closing = state.clone();
     let serving = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {
             shutdown.await;
-            tracing::info!("shutting down: ending every session");
+            tracing::info!("shutting down: ending every session and chat");
             closing.registry.end_all(EndReason::ServerShutdown).await;
+            closing.interactions.end_all_chats("server_shutdown");
         });
     let result = serving.await;
     state.tasks.close();
     if tokio::time::timeout(SHUTDOWN_DRAIN, state.tasks.wait()).await.is_err() {
         tracing::warn!("some connections did not close in time");
     }
-    recorder_task.finish().await;
+    sweeper.abort();
+    background.webhooks.stop();
+    background.recorder.finish().await;
     tracing::info!("stopped");
     result.map_err(StartError::Serve)
 }
 
-fn build_state(config: Config, store: Arc<dyn Store>) -> (recorder::RecorderTask, AppState) {
+/// Background tasks that outlive requests and stop at shutdown.
+struct Background {
+    recorder: recorder::RecorderTask,
+    webhooks: webhooks::WebhookWorkers,
+}
+
+fn build_state(config: Config, store: Arc<dyn Store>) -> (Background, AppState) {
     let config = Arc::new(config);
     let metrics = Arc::new(Metrics::default());
-    let (recorder, recorder_task) = Recorder::start(store, metrics.clone());
+    let (hooks, webhook_workers) =
+        webhooks::Webhooks::start(&config.webhooks, &config.webhook_delivery, store.clone(), metrics.clone());
+    let (recorder, recorder_task) = Recorder::start(store.clone(), hooks, metrics.clone());
     let node = format!("node-{}", uuid::Uuid::new_v4());
     let registry = Arc::new(SessionRegistry::new(Arc::new(InProcessClaims::new()), node));
+    let interactions = Arc::new(interactions::Interactions::new(config.clone(), recorder.clone()));
+    let on_end = interactions.clone();
+    registry.on_session_end(Arc::new(move |session| on_end.cobrowse_ended(session)));
     let deps = SessionDeps { config: config.clone(), recorder, metrics };
-    (recorder_task, Arc::new(Shared::new(config, registry, deps)))
+    let state = Arc::new(Shared::new(config, registry, deps, interactions, store));
+    (Background { recorder: recorder_task, webhooks: webhook_workers }, state)
+}
+
+/// How often chats are checked for customers gone too long.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(5);
+
+fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            tick.tick().await;
+            for session in state.interactions.sweep(tokio::time::Instant::now()) {
+                interactions::http::end_linked_session(&state, session).await;
+            }
+        }
+    })
 }
 
 /// State for router tests that need no store on disk: an in-memory SQLite store.

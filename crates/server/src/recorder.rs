@@ -6,7 +6,8 @@
 //! the queue is closed and the writer finishes every event already queued before the store closes.
 
 use crate::metrics::Metrics;
-use cobrowse_store::{RecordEvent, Store};
+use crate::webhooks::Webhooks;
+use cobrowse_store::{InteractionEvent, RecordEvent, Store};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -14,10 +15,19 @@ use tokio::task::JoinHandle;
 /// Events waiting for the writer. Large enough for bursts of thousands of sessions ending at once.
 pub const RECORD_QUEUE: usize = 16_384;
 
+/// One thing to record.
+#[derive(Debug)]
+pub enum Record {
+    /// About a co-browse session.
+    Session(RecordEvent),
+    /// About a chat or call.
+    Interaction(InteractionEvent),
+}
+
 /// The sending side, cloned into whatever records.
 #[derive(Clone)]
 pub struct Recorder {
-    events: mpsc::Sender<RecordEvent>,
+    events: mpsc::Sender<Record>,
     metrics: Arc<Metrics>,
 }
 
@@ -28,20 +38,31 @@ pub struct RecorderTask {
 }
 
 impl Recorder {
-    /// Starts the writer for `store`.
-    pub fn start(store: Arc<dyn Store>, metrics: Arc<Metrics>) -> (Recorder, RecorderTask) {
-        let (events, mut queue) = mpsc::channel::<RecordEvent>(RECORD_QUEUE);
+    /// Starts the writer for `store`; every event also goes to `webhooks`, in the same order.
+    pub fn start(store: Arc<dyn Store>, webhooks: Arc<Webhooks>, metrics: Arc<Metrics>) -> (Recorder, RecorderTask) {
+        let (events, mut queue) = mpsc::channel::<Record>(RECORD_QUEUE);
         let writer_metrics = metrics.clone();
         let closing = tokio_util::sync::CancellationToken::new();
         let stop = closing.clone();
         let handle = tokio::spawn(async move {
-            let write = |event| {
+            let write = |event: Record| {
                 let store = store.clone();
                 let metrics = writer_metrics.clone();
+                let webhooks = webhooks.clone();
                 async move {
-                    if let Err(err) = store.record(event).await {
+                    let stored = match event {
+                        Record::Session(event) => {
+                            webhooks.on_session(&event);
+                            store.record(event).await
+                        }
+                        Record::Interaction(event) => {
+                            webhooks.on_interaction(&event);
+                            store.record_interaction(event).await
+                        }
+                    };
+                    if let Err(err) = stored {
                         metrics.record_failed();
-                        tracing::error!(error = %err, "could not write a session record");
+                        tracing::error!(error = %err, "could not write a record");
                     }
                 }
             };
@@ -65,8 +86,17 @@ impl Recorder {
         (Recorder { events, metrics }, RecorderTask { handle, closing })
     }
 
-    /// Queues an event without waiting.
+    /// Queues a session event without waiting.
     pub fn record(&self, event: RecordEvent) {
+        self.queue(Record::Session(event));
+    }
+
+    /// Queues an interaction event without waiting.
+    pub fn record_interaction(&self, event: InteractionEvent) {
+        self.queue(Record::Interaction(event));
+    }
+
+    fn queue(&self, event: Record) {
         if let Err(err) = self.events.try_send(event) {
             self.metrics.record_failed();
             tracing::error!(error = %err, "session record queue is full or closed; event dropped");

@@ -46,6 +46,10 @@ pub struct Shared {
     pub connections: Arc<Semaphore>,
     /// The resource proxy.
     pub proxy: crate::proxy::ResourceProxy,
+    /// Chats, calls and agents' desks.
+    pub interactions: Arc<crate::interactions::Interactions>,
+    /// The store, for reads (writes go through the recorder).
+    pub store: Arc<dyn cobrowse_store::Store>,
     /// Tracks connection tasks so shutdown can wait for them.
     pub tasks: tokio_util::task::TaskTracker,
     next_connection: AtomicU64,
@@ -53,11 +57,19 @@ pub struct Shared {
 
 impl Shared {
     /// Builds the shared state.
-    pub fn new(config: Arc<Config>, registry: Arc<SessionRegistry>, deps: SessionDeps) -> Self {
+    pub fn new(
+        config: Arc<Config>,
+        registry: Arc<SessionRegistry>,
+        deps: SessionDeps,
+        interactions: Arc<crate::interactions::Interactions>,
+        store: Arc<dyn cobrowse_store::Store>,
+    ) -> Self {
         let limits = &config.limits;
         Self {
             site_origins: config.normalized_site_origins(),
             proxy: crate::proxy::ResourceProxy::new(&config.proxy, &config.normalized_site_origins()),
+            interactions,
+            store,
             auth: AuthService::new(&config.agents, config.timeouts.agent_login),
             limiters: Limiters {
                 joins_per_agent: RateLimiter::per_minute(limits.joins_per_agent_per_minute),

@@ -11,6 +11,7 @@ use tower::ServiceExt;
 async fn router() -> axum::Router {
     let mut config = Config::default();
     config.policy.site_origins = vec!["https://shop.example".into()];
+    config.policy.standalone_sessions = true;
     app(cobrowse_server::test_state(config).await)
 }
 
@@ -70,6 +71,23 @@ async fn sessions_are_created_from_allowed_origins_only() {
 }
 
 #[tokio::test]
+async fn by_default_co_browse_needs_a_chat_or_a_call() {
+    let router = app(cobrowse_server::test_state(Config::default()).await);
+    let (status, body, _) = call(&router, post("/api/v1/sessions", None, "{}")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("interaction_required"))
+    );
+    let (status, _, _) = call(&router, post("/api/v1/sessions", None, "{\"channel\":\"voice\"}")).await;
+    assert_eq!(status, StatusCode::CREATED, "a customer on a call may start one; the agent on the call joins it");
+    let (status, body, _) = call(&router, post("/api/v1/sessions", None, "{\"channel\":\"fax\"}")).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")));
+    let (status, body, _) =
+        call(&router, post("/api/v1/sessions", None, "{\"chat\":{\"id\":\"chat-x\",\"token\":\"nope\"}}")).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_interaction")));
+}
+
+#[tokio::test]
 async fn session_ids_are_unique_and_not_sequential() {
     let router = router().await;
     let mut ids = Vec::new();
@@ -87,6 +105,7 @@ async fn session_ids_are_unique_and_not_sequential() {
 async fn creation_is_rate_limited_per_address() {
     let mut config = Config::default();
     config.limits.sessions_per_address_per_minute = 2;
+    config.policy.standalone_sessions = true;
     let router = app(cobrowse_server::test_state(config).await);
     for _ in 0..2 {
         assert_eq!(call(&router, post("/api/v1/sessions", None, "{}")).await.0, StatusCode::CREATED);

@@ -10,6 +10,7 @@
 //! - [`model`]: the values the trait speaks ([`RecordId`], [`RecordEvent`], [`SessionRecord`],
 //!   [`SessionSummary`], [`SessionQuery`]); no database types, so every backend shares them.
 //! - [`error`]: [`StoreError`], the same for every backend.
+//! - [`interactions`]: chats and calls, chat transcripts and the webhook delivery log.
 //! - `stored`: the stored form of enums and times, shared by the backends so their rows agree.
 //! - [`sqlite`]: [`SqliteStore`], the SQLite backend. Its schema is `migrations/sqlite/`; a
 //!   shipped migration is never edited, a change is a new numbered file.
@@ -25,11 +26,16 @@
 //!   backends give back the same value) and read back in UTC.
 
 pub mod error;
+pub mod interactions;
 pub mod model;
 pub mod sqlite;
+mod sqlite_interactions;
 mod stored;
 
 pub use error::StoreError;
+pub use interactions::{
+    DeliveryOutcome, InteractionEvent, InteractionKind, InteractionRecord, TranscriptLine, WebhookDelivery,
+};
 pub use model::{AgentJoin, ModeChange, PageVisit, RecordEvent, RecordId, SessionQuery, SessionRecord, SessionSummary};
 pub use sqlite::SqliteStore;
 
@@ -60,6 +66,23 @@ pub trait Store: Send + Sync + 'static {
     /// Marks every record still open (no end) as ended with `reason` at `at`, and returns how
     /// many. Used at startup to close the records a crashed process left open.
     async fn close_open_records(&self, reason: EndReason, at: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// Appends an event of a chat or call: started, assigned, a chat message, ended. Starting an
+    /// interaction twice, or storing a message number twice, keeps the first; ending twice keeps
+    /// the first end.
+    async fn record_interaction(&self, event: InteractionEvent) -> Result<(), StoreError>;
+
+    /// One interaction, or `None`.
+    async fn interaction(&self, id: &str) -> Result<Option<InteractionRecord>, StoreError>;
+
+    /// A chat's transcript in order (empty for an unknown chat or a call).
+    async fn transcript(&self, id: &str) -> Result<Vec<TranscriptLine>, StoreError>;
+
+    /// Logs one webhook delivery attempt.
+    async fn record_delivery(&self, delivery: WebhookDelivery) -> Result<(), StoreError>;
+
+    /// The latest delivery attempts, newest first (at most 1,000).
+    async fn deliveries(&self, limit: u32) -> Result<Vec<WebhookDelivery>, StoreError>;
 
     /// Flushes and closes the connections. Calls made after it fail with
     /// [`StoreError::Database`].

@@ -98,6 +98,16 @@ pub enum RecordEvent {
         /// When.
         at: OffsetDateTime,
     },
+    /// The session was tied to the chat or call it rides on after creation (a voice session is
+    /// linked when the agent on the call joins). Replaces the recorded interaction reference.
+    InteractionLinked {
+        /// The record.
+        record: RecordId,
+        /// The interaction reference (`chat:ID`, `call:ID`).
+        interaction: String,
+        /// When.
+        at: OffsetDateTime,
+    },
     /// The session ended. Only the first end counts; a later one is ignored without error.
     Ended {
         /// The record.
@@ -117,6 +127,7 @@ impl RecordEvent {
             | Self::Joined { record, .. }
             | Self::ModeChanged { record, .. }
             | Self::PageVisited { record, .. }
+            | Self::InteractionLinked { record, .. }
             | Self::Ended { record, .. } => *record,
         }
     }

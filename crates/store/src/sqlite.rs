@@ -225,6 +225,14 @@ impl Store for SqliteStore {
                 .await?;
                 require_one(inserted.rows_affected(), record)
             }
+            RecordEvent::InteractionLinked { record, interaction, at: _ } => {
+                let updated = sqlx::query("UPDATE sessions SET interaction = ? WHERE record_id = ?")
+                    .bind(interaction)
+                    .bind(record.to_string())
+                    .execute(&self.pool)
+                    .await?;
+                require_one(updated.rows_affected(), record)
+            }
             RecordEvent::Ended { record, reason, at } => self.end(record, reason, at).await,
         }
     }
@@ -354,6 +362,26 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(closed.rows_affected())
+    }
+
+    async fn record_interaction(&self, event: crate::InteractionEvent) -> Result<(), StoreError> {
+        crate::sqlite_interactions::record_interaction(&self.pool, event).await
+    }
+
+    async fn interaction(&self, id: &str) -> Result<Option<crate::InteractionRecord>, StoreError> {
+        crate::sqlite_interactions::interaction(&self.pool, id).await
+    }
+
+    async fn transcript(&self, id: &str) -> Result<Vec<crate::TranscriptLine>, StoreError> {
+        crate::sqlite_interactions::transcript(&self.pool, id).await
+    }
+
+    async fn record_delivery(&self, delivery: crate::WebhookDelivery) -> Result<(), StoreError> {
+        crate::sqlite_interactions::record_delivery(&self.pool, delivery).await
+    }
+
+    async fn deliveries(&self, limit: u32) -> Result<Vec<crate::WebhookDelivery>, StoreError> {
+        crate::sqlite_interactions::deliveries(&self.pool, limit).await
     }
 
     async fn close(&self) {

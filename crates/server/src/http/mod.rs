@@ -34,6 +34,13 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/auth/me"),
     ("get", "/ws/v1"),
     ("get", "/proxy"),
+    ("post", "/api/v1/chats"),
+    ("get", "/ws/v1/chat"),
+    ("get", "/ws/v1/desk"),
+    ("get", "/api/v1/chats/{id}/transcript"),
+    ("post", "/api/v1/telephony/events"),
+    ("post", "/api/v1/demo/calls"),
+    ("get", "/api/v1/webhooks/deliveries"),
 ];
 
 /// The whole HTTP surface, callable without a socket (tests use `oneshot`).
@@ -49,6 +56,7 @@ pub fn app(state: AppState) -> Router {
     let site_api = Router::new()
         .route("/api/v1/sessions", post(sessions::create))
         .route("/api/v1/sdk/config", get(sessions::sdk_config))
+        .route("/api/v1/chats", post(crate::interactions::http::start_chat))
         .layer(site_cors);
 
     let mut router = Router::new()
@@ -63,6 +71,12 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/auth/me", get(auth::me))
         .route("/ws/v1", get(ws::upgrade))
         .route(crate::proxy::PROXY_PATH, get(crate::proxy::handler))
+        .route("/ws/v1/chat", get(crate::interactions::http::chat_socket))
+        .route("/ws/v1/desk", get(crate::interactions::http::desk_socket))
+        .route("/api/v1/chats/{id}/transcript", get(crate::interactions::http::transcript))
+        .route("/api/v1/telephony/events", post(crate::interactions::http::call_event))
+        .route("/api/v1/demo/calls", post(crate::interactions::http::demo_call))
+        .route("/api/v1/webhooks/deliveries", get(crate::interactions::http::deliveries))
         .route("/sdk/{*path}", get(assets::sdk))
         .route("/agent", get(|| async { Redirect::permanent("/agent/") }))
         .route("/agent/", get(assets::agent))

@@ -23,9 +23,26 @@ pub const WS_PATH: &str = "/ws/v1";
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSession {
-    /// A reference to the chat or call the session rides on, if the site knows it.
+    /// A reference the site keeps for the session (its own CRM case, say); recorded as given.
     #[serde(default)]
     pub interaction: Option<String>,
+    /// The built-in chat this session starts from (the widget's "Start co-browse").
+    #[serde(default)]
+    pub chat: Option<ChatRef>,
+    /// `"voice"`: the customer is on a call ("browse with you"); the session is tied to the call
+    /// when the agent on it joins.
+    #[serde(default)]
+    pub channel: Option<String>,
+}
+
+/// A chat and the customer's token for it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatRef {
+    /// The chat's ID.
+    pub id: String,
+    /// The customer's chat token.
+    pub token: String,
 }
 
 /// A new session, as the customer's browser receives it.
@@ -66,6 +83,18 @@ pub async fn create(
     if request.interaction.as_ref().is_some_and(|i| i.len() > 256) {
         return Err(ApiError::invalid("interaction references are at most 256 characters"));
     }
+    let voice = match request.channel.as_deref() {
+        None => false,
+        Some("voice") => true,
+        Some(_) => return Err(ApiError::invalid("channel is \"voice\" when given")),
+    };
+    if request.chat.is_none() && !voice && !state.config.policy.standalone_sessions {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InteractionRequired,
+            "co-browse runs alongside a chat or a call with an agent: start a chat or call us first",
+        ));
+    }
     let (handle, token) = state.registry.create(state.deps.clone()).await.map_err(|err| match err {
         CreateError::AtCapacity => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -75,12 +104,22 @@ pub async fn create(
         CreateError::Unavailable(detail) => ApiError::internal(detail),
     })?;
     state.metrics.session_created();
+    let mut interaction = request.interaction;
+    if let Some(chat) = &request.chat {
+        if let Err(refusal) = state.interactions.link_chat(&chat.id, &chat.token, handle.id) {
+            state.registry.end(&handle, cobrowse_protocol::EndReason::InteractionEnded).await;
+            return Err(refusal.into());
+        }
+        let link = crate::interactions::Link::Chat(chat.id.clone());
+        interaction = Some(link.reference());
+        handle.set_link(link);
+    }
     let origin_text = headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
     state.deps.recorder.record(RecordEvent::Created {
         record: handle.record,
         session: handle.id,
         at: OffsetDateTime::now_utc(),
-        interaction: request.interaction,
+        interaction,
         origin: origin_text,
     });
     watchdog::spawn(handle.clone(), state.registry.clone());
@@ -147,6 +186,7 @@ pub async fn join(
     state.limiters.joins_per_address.check(&address).map_err(ApiError::rate_limited)?;
     let id = parse_id(&id)?;
     let handle = live_session(&state, id)?;
+    let linked_call = bind_interaction(&state, &handle, &agent.id)?;
     let claimed = state.registry.claim_agent(&agent.id, id).await.map_err(ApiError::internal)?;
     if !claimed {
         return Err(ApiError::new(
@@ -157,6 +197,15 @@ pub async fn join(
     }
     match handle.join(Role::Agent, &agent.id, &agent.name, Instant::now()) {
         Ok(token) => {
+            if let Some(call) = linked_call {
+                let link = crate::interactions::Link::Call(call);
+                state.deps.recorder.record(RecordEvent::InteractionLinked {
+                    record: handle.record,
+                    interaction: link.reference(),
+                    at: OffsetDateTime::now_utc(),
+                });
+                handle.set_link(link);
+            }
             tracing::info!(session = %id, agent = %agent.id, "agent joined");
             Ok(Json(Joined {
                 token,
@@ -179,6 +228,40 @@ pub async fn join(
                 ),
             })
         }
+    }
+}
+
+/// Checks that the joining agent is the one the session's conversation is with. A chat's
+/// session belongs to the chat's agent; a session not yet tied to anything is tied to the
+/// agent's call now (returned), or refused when the agent is on no call and sessions must ride
+/// on one.
+fn bind_interaction(
+    state: &AppState,
+    handle: &crate::sessions::session::SessionHandle,
+    agent: &str,
+) -> Result<Option<String>, ApiError> {
+    match handle.link() {
+        Some(crate::interactions::Link::Chat(chat)) => {
+            if state.interactions.chat_agent(&chat).as_deref() == Some(agent) {
+                Ok(None)
+            } else {
+                Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    ErrorCode::SessionTaken,
+                    "this session belongs to another agent's chat",
+                ))
+            }
+        }
+        Some(crate::interactions::Link::Call(_)) => Ok(None),
+        None => match state.interactions.link_agent_call(agent, handle.id) {
+            Some(call) => Ok(Some(call)),
+            None if state.config.policy.standalone_sessions => Ok(None),
+            None => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::InteractionRequired,
+                "join a customer's session while you are on their call (or open it from their chat)",
+            )),
+        },
     }
 }
 

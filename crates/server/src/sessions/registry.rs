@@ -49,6 +49,7 @@ pub enum Lookup {
 
 /// Every live session on this node.
 pub struct SessionRegistry {
+    on_end: std::sync::OnceLock<Arc<dyn Fn(SessionId) + Send + Sync>>,
     live: Mutex<HashMap<SessionId, Arc<SessionHandle>>>,
     tombstones: Mutex<HashMap<SessionId, (Instant, EndReason)>>,
     claims: Arc<dyn Claims>,
@@ -58,7 +59,18 @@ pub struct SessionRegistry {
 impl SessionRegistry {
     /// An empty registry that coordinates through `claims` as `node`.
     pub fn new(claims: Arc<dyn Claims>, node: String) -> Self {
-        Self { live: Mutex::new(HashMap::new()), tombstones: Mutex::new(HashMap::new()), claims, node }
+        Self {
+            on_end: std::sync::OnceLock::new(),
+            live: Mutex::new(HashMap::new()),
+            tombstones: Mutex::new(HashMap::new()),
+            claims,
+            node,
+        }
+    }
+
+    /// Registers what must happen when any session ends (the chat or call it rode on is told).
+    pub fn on_session_end(&self, listener: Arc<dyn Fn(SessionId) + Send + Sync>) {
+        let _ = self.on_end.set(listener);
     }
 
     fn live(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, Arc<SessionHandle>>> {
@@ -143,6 +155,9 @@ impl SessionRegistry {
             }
         }
         self.tombstones().insert(handle.id, (Instant::now(), reason));
+        if let Some(listener) = self.on_end.get() {
+            listener(handle.id);
+        }
         for agent in agents {
             self.release_agent(&agent, handle.id).await;
         }

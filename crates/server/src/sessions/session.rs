@@ -44,6 +44,9 @@ pub struct SessionHandle {
     pub changed: Notify,
     /// The configuration and services.
     pub deps: SessionDeps,
+    /// The chat or call this session rides on (set at creation for a chat, at the agent's join
+    /// for a call).
+    pub link: Mutex<Option<crate::interactions::Link>>,
 }
 
 /// Everything mutable about a session.
@@ -103,8 +106,14 @@ impl SessionHandle {
             next_viewer: 0,
             last_page: None,
         };
-        let handle =
-            Arc::new(Self { id, record: RecordId::random(), inner: Mutex::new(inner), changed: Notify::new(), deps });
+        let handle = Arc::new(Self {
+            id,
+            record: RecordId::random(),
+            inner: Mutex::new(inner),
+            changed: Notify::new(),
+            deps,
+            link: Mutex::new(None),
+        });
         (handle, token)
     }
 
@@ -113,6 +122,16 @@ impl SessionHandle {
         // Every mutation keeps the session consistent step by step; after a panic elsewhere the
         // worst case is one frame half-applied to the mirror, which the next snapshot repairs.
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// What the session rides on.
+    pub fn link(&self) -> Option<crate::interactions::Link> {
+        self.link.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Ties the session to its chat or call.
+    pub fn set_link(&self, link: crate::interactions::Link) {
+        *self.link.lock().unwrap_or_else(|p| p.into_inner()) = Some(link);
     }
 
     /// The session's state now.

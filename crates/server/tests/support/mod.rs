@@ -33,6 +33,8 @@ pub fn config(data_dir: &std::path::Path) -> Config {
         })
         .collect();
     config.policy.observers_allowed = true;
+    // Most tests exercise co-browse alone; the interactions tests turn this off.
+    config.policy.standalone_sessions = true;
     config
 }
 
