@@ -5,7 +5,8 @@
 //! - `state.rs`: the live chats, calls and desks behind one mutex, and fan-out to sockets.
 //! - this file: [`Interactions`], the rules: the queue, accepting, messages, ending, telephony
 //!   events, linking co-browse sessions to their chat or call and ending them together.
-//! - `chat_socket.rs` / `desk_socket.rs`: the two WebSocket loops.
+//! - `chat_socket.rs` / `desk_socket.rs`: the two WebSockets' handshakes and frame handlers;
+//!   `socket_loop.rs`: the loop they share.
 //! - `http.rs`: starting a chat, transcripts, the telephony API, the demo's simulated call.
 //!
 //! Assignment: agents see the queue (oldest first, with the customer's name and first words)
@@ -16,6 +17,7 @@
 pub mod chat_socket;
 pub mod desk_socket;
 pub mod http;
+pub mod socket_loop;
 pub mod state;
 
 use crate::auth::AgentIdentity;
