@@ -69,14 +69,26 @@ pub async fn logout(State(state): State<AppState>, request: axum::extract::Reque
     response
 }
 
-/// Who is signed in.
+/// Who is signed in, and what the workspace should offer.
 #[derive(Debug, Serialize)]
 pub struct Me {
     /// The agent.
     pub agent: AgentIdentity,
+    /// The server runs the demo: the workspace offers a simulated call.
+    pub demo: bool,
+    /// Whether policy allows write mode (the workspace hides the toggle when not).
+    pub write_mode_allowed: bool,
+    /// Whether supervisors may watch sessions.
+    pub observers_allowed: bool,
 }
 
 /// `GET /api/v1/auth/me`.
-pub async fn me(AuthenticatedAgent(agent): AuthenticatedAgent) -> Json<Me> {
-    Json(Me { agent })
+pub async fn me(State(state): State<AppState>, AuthenticatedAgent(agent): AuthenticatedAgent) -> Json<Me> {
+    let policy = &state.config.policy;
+    Json(Me {
+        agent,
+        demo: state.config.demo_site,
+        write_mode_allowed: policy.write_mode_allowed,
+        observers_allowed: policy.observers_allowed,
+    })
 }
