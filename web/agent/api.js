@@ -1,10 +1,12 @@
-// The workspace's HTTP calls: sign-in, who am I, sign-out, join. Errors come back as ApiError with
-// the server's stable code; `explainJoinError` turns them into words for the agent.
+// The workspace's HTTP calls: sign-in, who am I, sign-out, join, watch, and whether the server's
+// resource proxy is there. Errors come back as ApiError with the server's stable code;
+// `explainJoinError` turns them into words for the agent.
 
 /**
  * @typedef {object} Agent
  * @property {string} id
  * @property {string} name
+ * @property {boolean} [supervisor] May watch sessions read-only (when policy allows).
  */
 
 /**
@@ -14,6 +16,28 @@
  * @property {string} ws_url Path or URL of the WebSocket endpoint.
  * @property {boolean} write_mode_allowed
  */
+
+/** Where the server proxies the customer's stylesheets, images and fonts. */
+export const PROXY_PATH = '/proxy';
+
+/**
+ * The rebuilder's proxy hook: an absolute resource URL becomes the URL of the server's resource
+ * proxy, on the workspace's own origin. The result is absolute because the rebuilt document's
+ * base is a blob URL, against which paths do not resolve. A fragment stays outside the query,
+ * where `<use href="sprite.svg#icon">` needs it. Resources on the workspace's own origin (the
+ * demo site the server itself serves) are this server's already and load directly.
+ * @param {string} origin the workspace's origin, e.g. https://cobrowse.example.com
+ * @returns {(absolute: string) => string}
+ */
+export function proxyUrlFor(origin) {
+  return (absolute) => {
+    if (absolute.startsWith(`${origin}/`)) return absolute;
+    const hash = absolute.indexOf('#');
+    const resource = hash >= 0 ? absolute.slice(0, hash) : absolute;
+    const fragment = hash >= 0 ? absolute.slice(hash) : '';
+    return `${origin}${PROXY_PATH}?url=${encodeURIComponent(resource)}${fragment}`;
+  };
+}
 
 export class ApiError extends Error {
   /**
@@ -72,6 +96,29 @@ export class Api {
   }
 
   /**
+   * A supervisor watches a session read-only.
+   * @param {string} sessionId nine digits
+   * @returns {Promise<JoinGrant>}
+   */
+  async watch(sessionId) {
+    return /** @type {JoinGrant} */ (await this.request('POST', `/api/v1/sessions/${encodeURIComponent(sessionId)}/watch`, {}));
+  }
+
+  /**
+   * Whether the server serves the resource proxy (`GET /proxy?url=`): asking it for something
+   * that is not a URL gets 400 from a working proxy, 404 when there is none or it is disabled.
+   * @returns {Promise<boolean>}
+   */
+  async proxyAvailable() {
+    try {
+      const response = await this.fetch(`${PROXY_PATH}?url=`, { credentials: 'same-origin', headers: { accept: 'application/json' } });
+      return response.status !== 404 && response.status < 500;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
    * @param {string} method
    * @param {string} path
    * @param {unknown} [body]
@@ -127,6 +174,10 @@ export function explainJoinError(err) {
       return 'Your sign-in has expired. Sign in again.';
     case 'invalid_request':
       return 'A session ID is nine digits.';
+    case 'wrong_role':
+      return 'Watching sessions needs a supervisor account, and the policy must allow it.';
+    case 'session_taken':
+      return 'Another agent is already in this session.';
     case 'network':
       return 'The server could not be reached. Check your connection.';
     default:

@@ -13,7 +13,7 @@ export function noticeText(notice) {
     case 'customer_away':
       if (notice.detail === 'site') return 'The customer left the site. The session is paused until they return.';
       if (notice.detail === 'page') return 'The customer is loading another page…';
-      return 'The customer’s connection dropped. Waiting for them to come back…';
+      return 'The customer’s page is reloading or their connection dropped. Waiting for them…';
     case 'customer_back':
       return 'The customer is back.';
     case 'agent_joined':

@@ -1,7 +1,8 @@
 // Overlays drawn in the workspace's own document, above the viewer's iframe and never inside the
 // mirrored DOM: outlines of restricted (green) and masked (purple) elements, gray boxes over masked
-// images, the customer's focus ring, the customer's pointer and click ripples, the agent's
-// highlight strokes.
+// images, the customer's caret and text selection, the customer's pointer and click ripples, the
+// agent's pointer (seen by observers), highlight strokes. (The customer's focus ring is drawn by
+// the page's own styles; see states.js.)
 //
 // The overlay layer has the customer's viewport size and shares the iframe's zoom transform, so
 // coordinates inside the iframe's viewport are coordinates in the layer.
@@ -101,8 +102,12 @@ export class OverlayLayer {
     const doc = /** @type {Document} */ (layer.ownerDocument);
     this.doc = doc;
     this.outlines = this.part('cb-outlines');
-    this.focusRing = this.part('cb-focus-ring');
-    this.focusRing.hidden = true;
+    this.selection = this.part('cb-selection');
+    this.caret = this.part('cb-caret');
+    this.caret.hidden = true;
+    this.caret.dataset.testid = 'customer-caret';
+    /** where the caret was last placed */
+    this.caretKey = '';
     this.strokes = /** @type {SVGSVGElement} */ (doc.createElementNS(SVG_NS, 'svg'));
     this.strokes.setAttribute('class', 'cb-strokes');
     layer.appendChild(this.strokes);
@@ -110,6 +115,12 @@ export class OverlayLayer {
     this.pointer.hidden = true;
     this.pointer.setAttribute('aria-hidden', 'true');
     this.pointer.dataset.testid = 'customer-pointer';
+    this.agentPointer = this.part('cb-agent-pointer');
+    this.agentPointer.hidden = true;
+    this.agentPointer.setAttribute('aria-hidden', 'true');
+    this.agentPointer.dataset.testid = 'agent-pointer';
+    this.agentLabel = this.doc.createElement('span');
+    this.agentPointer.appendChild(this.agentLabel);
     /** @type {Map<number, HTMLElement>} */
     this.boxes = new Map();
     /** @type {number | null} */
@@ -170,10 +181,46 @@ export class OverlayLayer {
     if (id !== null) this.boxes.get(id)?.classList.add('cb-hover');
   }
 
-  /** @param {Rect | null} rect */
-  setFocus(rect) {
-    this.focusRing.hidden = !rect;
-    if (rect) place(this.focusRing, { x: rect.x - 2, y: rect.y - 2, w: rect.w + 4, h: rect.h + 4 });
+  /**
+   * Shows the customer's caret and selection in a text field (null: none).
+   * @param {{caret: Rect, selection: Rect[]} | null} geometry
+   */
+  setCaret(geometry) {
+    this.caret.hidden = !geometry || geometry.selection.length > 0;
+    if (geometry) {
+      const c = geometry.caret;
+      const key = `${c.x},${c.y},${c.h}`;
+      if (key !== this.caretKey) {
+        this.caretKey = key;
+        place(this.caret, c);
+        // Restart the blink where the caret moved, as a browser does.
+        this.caret.classList.remove('cb-caret-blink');
+        void this.caret.offsetWidth;
+        this.caret.classList.add('cb-caret-blink');
+      }
+    } else {
+      this.caretKey = '';
+    }
+    const boxes = geometry ? geometry.selection : [];
+    while (this.selection.childElementCount > boxes.length) this.selection.lastElementChild?.remove();
+    while (this.selection.childElementCount < boxes.length) {
+      const box = this.doc.createElement('div');
+      box.className = 'cb-selection-box';
+      this.selection.appendChild(box);
+    }
+    boxes.forEach((rect, i) => place(/** @type {HTMLElement} */ (this.selection.children[i]), rect));
+  }
+
+  /**
+   * Moves another agent's pointer (what an observer sees of the agent).
+   * @param {number} x
+   * @param {number} y
+   * @param {string} name
+   */
+  showAgentPointer(x, y, name) {
+    this.agentPointer.hidden = false;
+    this.agentPointer.style.transform = `translate(${x}px, ${y}px)`;
+    if (this.agentLabel.textContent !== name) this.agentLabel.textContent = name;
   }
 
   /**
@@ -188,6 +235,7 @@ export class OverlayLayer {
 
   hidePointer() {
     this.pointer.hidden = true;
+    this.agentPointer.hidden = true;
   }
 
   /**
@@ -236,7 +284,7 @@ export class OverlayLayer {
   /** Removes everything page-specific (a new page arrived). */
   clear() {
     this.setOutlines([]);
-    this.setFocus(null);
+    this.setCaret(null);
     this.hoverId = null;
   }
 }

@@ -12,6 +12,8 @@
 //   URLs, srcdoc, meta refresh, base. noscript content is kept out, since scripting is off in the
 //   sandbox and it would otherwise show.
 // - Nothing pauses animations or transitions.
+// - The viewer's own stylesheet (states.js: the customer's hover and focus) is adopted after the
+//   customer's adopted sheets; it is never part of the mirrored page.
 
 import { hasInertContent, isScriptElement, rewriteCssUrls, sanitizeAttribute, urlResolver } from './sanitize.js';
 
@@ -137,6 +139,10 @@ export class Rebuilder {
     this.frameDocs = new WeakMap();
     /** @type {Map<number, string[]>} adopted stylesheet texts per document or shadow root ID. */
     this.adopted = new Map();
+    /** @type {WeakMap<Document, CSSStyleSheet>} the viewer's own sheet per document (states.js) */
+    this.viewerSheets = new WeakMap();
+    /** @type {WeakMap<Document | ShadowRoot, CSSStyleSheet[]>} the customer's adopted sheets as built */
+    this.builtAdopted = new WeakMap();
     /** @type {Document | null} */
     this.document = null;
     /** @type {number | null} */
@@ -305,7 +311,10 @@ export class Rebuilder {
       return fail(`focus on unknown node ${focus.id}`);
     }
     this.focus = focus;
-    if (focus.start !== undefined && isTextField(node)) {
+    // The field the agent is typing in keeps the agent's own caret (the overlay shows the
+    // customer's); moving it would put the agent's next keys in the wrong place.
+    const agentIn = node.ownerDocument?.activeElement === node;
+    if (focus.start !== undefined && isTextField(node) && !agentIn) {
       try {
         /** @type {HTMLInputElement} */ (node).setSelectionRange(focus.start, focus.end ?? focus.start);
       } catch {
@@ -369,7 +378,37 @@ export class Rebuilder {
       if (built) doc.appendChild(built);
     }
     if (node.as) this.setAdopted(doc, node.id, node.as);
-    else if ('adoptedStyleSheets' in doc && doc.adoptedStyleSheets.length) doc.adoptedStyleSheets = [];
+    else {
+      this.builtAdopted.delete(doc);
+      this.installAdopted(doc);
+    }
+  }
+
+  /**
+   * Gives a document the viewer's own stylesheet, after the customer's adopted sheets, which
+   * come after the page's own: it is never part of the mirrored page. Null removes it.
+   * @param {Document} doc
+   * @param {CSSStyleSheet | null} sheet
+   */
+  setViewerSheet(doc, sheet) {
+    if (sheet) this.viewerSheets.set(doc, sheet);
+    else this.viewerSheets.delete(doc);
+    this.installAdopted(doc);
+  }
+
+  /**
+   * @param {Document | ShadowRoot} target
+   */
+  installAdopted(target) {
+    if (!('adoptedStyleSheets' in target)) return; // not supported here (jsdom)
+    const sheets = (this.builtAdopted.get(target) ?? []).slice();
+    const own = target.nodeType === 9 ? this.viewerSheets.get(/** @type {Document} */ (target)) : undefined;
+    if (own) sheets.push(own);
+    try {
+      if (sheets.length || target.adoptedStyleSheets.length) target.adoptedStyleSheets = sheets;
+    } catch {
+      // Sheets from another document cannot be adopted; leave the page as it is.
+    }
   }
 
   /**
@@ -840,14 +879,16 @@ export class Rebuilder {
     if (!view || !('adoptedStyleSheets' in target)) return; // not supported here (jsdom)
     const Sheet = /** @type {typeof CSSStyleSheet} */ (/** @type {any} */ (view).CSSStyleSheet);
     try {
-      target.adoptedStyleSheets = sheets.map((css) => {
+      this.builtAdopted.set(target, sheets.map((css) => {
         const sheet = new Sheet();
         sheet.replaceSync(rewriteCssUrls(css, this.resolve));
         return sheet;
-      });
+      }));
     } catch {
       // Constructable stylesheets unsupported: the page renders without those rules.
+      this.builtAdopted.delete(target);
     }
+    this.installAdopted(target);
   }
 }
 

@@ -55,6 +55,8 @@ export const ACK_EVERY_FRAMES = 32;
 export const MAX_UNACKED = 1_000;
 /** Heartbeat interval until the server's welcome says otherwise. */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
+/** The workspace measures the round trip at least this often (its latency indicator). */
+export const PING_EVERY_MS = 5_000;
 
 /** Error codes after which reconnecting cannot help. */
 const FATAL_FOR_GOOD = new Set(['unauthorized', 'session_not_found', 'session_ended', 'version_mismatch', 'wrong_role', 'superseded', 'session_taken']);
@@ -289,11 +291,14 @@ export class Transport {
       this.write(renumbered.tag, renumbered.seq, renumbered.body);
     }
     this.setStatus('open');
+    // Measure the round trip at once, so the latency indicator has a figure from the start.
+    this.write('hb', 0, { ts: this.now(), reply: false });
     this.scheduleHeartbeat();
   }
 
   scheduleHeartbeat() {
     if (this.heartbeatTimer !== null) this.clearTimer(this.heartbeatTimer);
+    const every = Math.min(this.heartbeatMs, PING_EVERY_MS);
     this.heartbeatTimer = this.setTimer(() => {
       this.heartbeatTimer = null;
       if (!this.welcomed) return;
@@ -306,7 +311,7 @@ export class Transport {
       }
       this.write('hb', 0, { ts: this.now(), reply: false });
       this.scheduleHeartbeat();
-    }, this.heartbeatMs);
+    }, every);
   }
 
   sendAck() {

@@ -2,12 +2,20 @@
 // area, the overlay layer above it, zoom (fit or 1:1), and the agent's input on the rebuilt page.
 //
 // The iframe runs no script, so the agent's mouse and keyboard are read from the parent through
-// the same-origin document's listeners. Nothing the agent does changes the rebuilt page locally:
-// in pointer mode the agent's pointer and clicks are only shown to the customer; in write mode
-// they become actions on node IDs, carried out on the customer's page, whose changes come back.
+// the same-origin document's listeners. Nothing the agent does changes the rebuilt page for good:
+// in pointer mode the iframe takes no mouse events at all (no local hover, scrolling or
+// selection; the stage above it reads the pointer), and the agent's pointer and clicks are only
+// shown to the customer; in write mode they become actions on node IDs, carried out on the
+// customer's page, whose changes come back. Typed text shows at once (an optimistic local edit)
+// and the customer's page has the last word. An observer's viewer is read-only.
+//
+// The customer's hover, focus and caret are mirrored without touching the page: see states.js
+// and caret.js.
 
 import { Rebuilder, compatModeOf, isTextField, resetDocument, safeCharset, shellHtml } from './rebuilder.js';
 import { OverlayLayer, computeOutlines, rectInViewport } from './overlays.js';
+import { StateMirror, hoverChainAt } from './states.js';
+import { caretGeometry, hasCaret } from './caret.js';
 
 /** @typedef {import('../sdk/protocol.js').Snapshot} Snapshot */
 /** @typedef {import('../sdk/protocol.js').Frame} Frame */
@@ -35,8 +43,16 @@ export const SCROLL_INTERVAL_MS = 80;
 /** How long a new shell document may take to load before building in place. */
 const SHELL_TIMEOUT_MS = 3000;
 
-/** Keys sent as `key` actions rather than as edited values. */
-const EDITING_KEYS = new Set(['Enter', 'Escape', 'ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End', 'PageUp', 'PageDown']);
+/** Keys sent as `key` actions on elements that are not text fields. */
+const EDITING_KEYS = new Set(['Enter', 'Escape', 'ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End', 'PageUp', 'PageDown', 'Backspace', 'Delete']);
+/** Elements whose native keyboard activation (Enter, Space) becomes a click the viewer sends. */
+const ACTIVATES_BY_KEY = new Set(['a', 'button', 'summary']);
+/** How long the agent's own edits of a field outrank the customer page's echoes, at most. */
+const PENDING_EDIT_MS = 5000;
+/** After a refused edit, how long to wait for the field's report before undoing the edit. */
+const REFUSAL_SETTLE_MS = 400;
+/** A customer click this close before a focus means the focus came from the mouse. */
+const CLICK_FOCUS_MS = 1500;
 
 /**
  * Calls `fn` at most every `ms`, always delivering the last call.
@@ -111,18 +127,88 @@ export function deleteAtSelection(value, start, end, key) {
   return end >= value.length ? { value, caret: start } : replaceSelection(value, start, end + 1, '');
 }
 
+/**
+ * The value after deleting the word before or after the caret (Ctrl+Backspace, Ctrl+Delete).
+ * @param {string} value
+ * @param {number} start
+ * @param {number} end
+ * @param {'backward' | 'forward'} direction
+ * @returns {{value: string, caret: number}}
+ */
+export function deleteWord(value, start, end, direction) {
+  if (start !== end) return replaceSelection(value, start, end, '');
+  if (direction === 'backward') {
+    let i = start;
+    while (i > 0 && /\s/.test(value[i - 1])) i--;
+    while (i > 0 && !/\s/.test(value[i - 1])) i--;
+    return replaceSelection(value, i, start, '');
+  }
+  let j = end;
+  while (j < value.length && /\s/.test(value[j])) j++;
+  while (j < value.length && !/\s/.test(value[j])) j++;
+  return replaceSelection(value, start, j, '');
+}
+
+/**
+ * What an editing `beforeinput` does to a text field's value, or null when it is not an edit
+ * the viewer carries out (formatting, undo).
+ * @param {string} inputType
+ * @param {string | null} data
+ * @param {string} value
+ * @param {number} start
+ * @param {number} end
+ * @param {boolean} multiline
+ * @returns {{value: string, caret: number} | null}
+ */
+export function applyInputType(inputType, data, value, start, end, multiline) {
+  switch (inputType) {
+    case 'insertText':
+    case 'insertReplacementText':
+    case 'insertFromPaste':
+    case 'insertFromDrop':
+    case 'insertFromYank':
+    case 'insertTranspose':
+      return replaceSelection(value, start, end, multiline ? data ?? '' : (data ?? '').replace(/[\r\n]+/g, ' '));
+    case 'insertLineBreak':
+    case 'insertParagraph':
+      return multiline ? replaceSelection(value, start, end, '\n') : null;
+    case 'deleteContentBackward':
+      return deleteAtSelection(value, start, end, 'Backspace');
+    case 'deleteContentForward':
+      return deleteAtSelection(value, start, end, 'Delete');
+    case 'deleteWordBackward':
+    case 'deleteSoftLineBackward':
+    case 'deleteHardLineBackward':
+      return inputType === 'deleteWordBackward' ? deleteWord(value, start, end, 'backward') : replaceSelection(value, start === end ? 0 : start, end, '');
+    case 'deleteWordForward':
+    case 'deleteSoftLineForward':
+    case 'deleteHardLineForward':
+      return inputType === 'deleteWordForward' ? deleteWord(value, start, end, 'forward') : replaceSelection(value, start, start === end ? value.length : end, '');
+    case 'deleteByCut':
+    case 'deleteByDrag':
+    case 'deleteContent':
+      return replaceSelection(value, start, end, '');
+    default:
+      return null;
+  }
+}
+
 export class Viewer {
   /**
    * @param {HTMLElement} area the scrollable container the virtual browser lives in
    * @param {ViewerHooks} hooks
-   * @param {{proxy?: (absolute: string) => string}} [options]
+   * @param {{proxy?: (absolute: string) => string, readOnly?: boolean}} [options] `proxy` maps
+   *   resource URLs to the server's resource proxy; `readOnly` for an observer, who neither points
+   *   nor acts
    */
   constructor(area, hooks, options = {}) {
     this.area = area;
     this.hooks = hooks;
     const doc = /** @type {Document} */ (area.ownerDocument);
     this.doc = doc;
+    this.readOnly = !!options.readOnly;
     this.rebuilder = new Rebuilder({ proxy: options.proxy });
+    this.states = new StateMirror((rebuilt, sheet) => this.rebuilder.setViewerSheet(rebuilt, sheet));
     this.sizer = doc.createElement('div');
     this.sizer.className = 'cb-sizer';
     this.stage = doc.createElement('div');
@@ -165,11 +251,26 @@ export class Viewer {
     this.lastEdit = null;
     this.outlinesScheduled = false;
     this.hasPage = false;
+    /** @type {Map<number, {values: string[], at: number}>} values the agent sent, not yet echoed */
+    this.pendingEdits = new Map();
+    /** @type {Map<number, number>} when each field was last reported by the customer's page */
+    this.echoes = new Map();
+    /** @type {number | null} the field an IME composition runs in */
+    this.composing = null;
+    /** @type {{x: number, y: number} | null} the customer's pointer, for their hover */
+    this.customerPointer = null;
+    /** @type {{id: number | undefined, at: number} | null} the customer's last click */
+    this.customerClick = null;
+    /** @type {number | null} the node the customer's focus is on */
+    this.focusId = null;
+    this.focusVisible = false;
+    this.area.toggleAttribute('data-readonly', this.readOnly);
 
     this.sendPointer = throttle((/** @type {number} */ x, /** @type {number} */ y) => hooks.pointer(x, y), POINTER_INTERVAL_MS);
     this.sendScroll = throttle((/** @type {number} */ id, /** @type {number} */ x, /** @type {number} */ y) => hooks.action({ do: 'scroll', id, x, y }), SCROLL_INTERVAL_MS);
 
     this.setupDrawLayer();
+    this.setupStage();
     const view = doc.defaultView;
     view?.addEventListener('resize', () => this.applyZoom());
     if (view && 'ResizeObserver' in view) new view.ResizeObserver(() => this.applyZoom()).observe(area);
@@ -196,14 +297,23 @@ export class Viewer {
       case 'snapshot':
         await this.showSnapshot(frame.body);
         return;
-      case 'mut':
+      case 'mut': {
+        const restyled = this.touchesStyles(frame.body.ops);
         this.check(this.rebuilder.apply(frame.body.ops));
+        if (restyled) this.states.stylesChanged();
         this.scheduleOutlines();
         return;
+      }
       case 'input': {
         if (!this.hasPage) return;
+        this.echoes.set(frame.body.id, Date.now());
+        if (this.echoOfOwnEdit(frame.body)) return;
+        const field = /** @type {HTMLInputElement | undefined} */ (this.rebuilder.node(frame.body.id));
+        const before = field?.value;
         this.check(this.rebuilder.applyInput(frame.body));
-        this.keepCaret(frame.body.id);
+        // Setting a new value puts the caret at the end; an unchanged value leaves it alone.
+        if (field && field.value !== before) this.keepCaret(frame.body.id);
+        this.scheduleOutlines();
         return;
       }
       case 'scroll':
@@ -218,13 +328,27 @@ export class Viewer {
       case 'focus':
         if (!this.hasPage) return;
         this.check(this.rebuilder.applyFocus(frame.body));
+        this.customerFocused(frame.body.id ?? null);
         this.scheduleOutlines();
         return;
       case 'pointer':
-        if (!frame.body.by || frame.body.by.role === 'customer') this.overlay.showPointer(frame.body.x, frame.body.y);
+        if (!frame.body.by || frame.body.by.role === 'customer') {
+          this.overlay.showPointer(frame.body.x, frame.body.y);
+          this.customerPointer = { x: frame.body.x, y: frame.body.y };
+          this.scheduleOutlines();
+        } else {
+          // Another agent's pointer (an observer sees the agent's); never our own, which the
+          // server does not echo.
+          this.overlay.showAgentPointer(frame.body.x, frame.body.y, frame.body.by.name);
+        }
         return;
       case 'click':
-        if (!frame.body.by || frame.body.by.role === 'customer') this.overlay.ripple(frame.body.x, frame.body.y, 'customer');
+        if (!frame.body.by || frame.body.by.role === 'customer') {
+          this.overlay.ripple(frame.body.x, frame.body.y, 'customer');
+          this.customerClick = { id: frame.body.id, at: Date.now() };
+        } else {
+          this.overlay.ripple(frame.body.x, frame.body.y, 'agent');
+        }
         return;
       case 'highlight':
         if (frame.body.points.length) this.overlay.fadeStroke(this.overlay.stroke(frame.body.points));
@@ -232,6 +356,47 @@ export class Viewer {
       default:
         return;
     }
+  }
+
+  /**
+   * Whether a batch may change the page's stylesheets (checked before it is applied, while
+   * removed nodes can still be looked at).
+   * @param {import('../sdk/protocol.js').Op[]} ops
+   * @returns {boolean}
+   */
+  touchesStyles(ops) {
+    /** @param {Node | undefined} node */
+    const holdsStyles = (node) => {
+      if (!node || node.nodeType !== 1) return false;
+      const el = /** @type {Element} */ (node);
+      return el.localName === 'style' || el.localName === 'link' || !!el.querySelector?.('style, link');
+    };
+    /** @param {import('../sdk/protocol.js').SerializedNode} node @returns {boolean} */
+    const serializedHolds = (node) => node.k === 'e' && (node.n === 'style' || node.n === 'link' || (node.c ?? []).some(serializedHolds));
+    for (const op of ops) {
+      switch (op[0]) {
+        case 'css':
+        case 'adopt':
+        case 'shadow':
+        case 'frame':
+          return true;
+        case 'add':
+          if (serializedHolds(op[3])) return true;
+          break;
+        case 'rm':
+          if (holdsStyles(this.rebuilder.node(op[1]))) return true;
+          break;
+        case 'attr':
+        case 'text': {
+          const node = this.rebuilder.node(op[1]);
+          if (holdsStyles(op[0] === 'text' ? node?.parentNode ?? undefined : node)) return true;
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    return false;
   }
 
   /**
@@ -259,10 +424,14 @@ export class Viewer {
     this.appliedScroll.clear();
     this.setViewport(snapshot.vp);
     for (const scroll of snapshot.scroll ?? []) this.appliedScroll.set(scroll.id, { x: scroll.x, y: scroll.y });
+    this.pendingEdits.clear();
+    this.composing = null;
     const result = this.rebuilder.build(snapshot, doc);
     this.hasPage = result.ok;
+    this.states.attach(doc);
     this.listen(doc);
     this.check(result);
+    this.customerFocused(snapshot.focus?.id ?? null);
     this.hooks.page({ url: snapshot.url, title: snapshot.title ?? '' });
     this.scheduleOutlines();
   }
@@ -345,8 +514,14 @@ export class Viewer {
    */
   setMode(mode) {
     this.mode = mode;
-    this.area.dataset.mode = mode;
+    this.area.dataset.mode = this.readOnly ? 'pointer' : mode;
     if (mode === 'write') this.setHighlighting(false);
+    this.pendingEdits.clear();
+  }
+
+  /** Whether the agent's input acts on the page now. */
+  get writing() {
+    return this.mode === 'write' && !this.readOnly;
   }
 
   /**
@@ -360,6 +535,8 @@ export class Viewer {
   /** Forgets the page (session over). */
   clear() {
     this.hasPage = false;
+    this.customerPointer = null;
+    this.focusId = null;
     this.overlay.clear();
     this.overlay.hidePointer();
     const doc = this.frame.contentDocument;
@@ -390,8 +567,90 @@ export class Viewer {
       return node ? rectInViewport(node, top) : null;
     };
     this.overlay.setOutlines(computeOutlines(this.rebuilder.marks, rectOf, this.viewport));
+    this.refreshCaret(top);
+    this.refreshStates(top);
+  }
+
+  /**
+   * Draws the customer's caret or selection when their focus is in a text field.
+   * @param {Document} top
+   */
+  refreshCaret(top) {
     const focus = this.rebuilder.focus;
-    this.overlay.setFocus(focus && focus.id !== null && focus.id !== undefined ? rectOf(focus.id) : null);
+    const node = focus && focus.id !== null && focus.id !== undefined ? this.rebuilder.node(focus.id) : undefined;
+    if (!focus || !node || node.nodeType !== 1 || !hasCaret(/** @type {Element} */ (node)) || focus.start === undefined) {
+      this.overlay.setCaret(null);
+      return;
+    }
+    const field = /** @type {HTMLInputElement} */ (node);
+    const geometry = caretGeometry(field, focus.start, focus.end ?? focus.start);
+    if (!geometry) {
+      this.overlay.setCaret(null);
+      return;
+    }
+    // Into the top document's viewport when the field is in a nested frame.
+    const origin = rectInViewport(field.ownerDocument.documentElement, top);
+    const box = field.ownerDocument.documentElement.getBoundingClientRect();
+    const dx = origin ? origin.x - box.left : 0;
+    const dy = origin ? origin.y - box.top : 0;
+    /** @param {import('./overlays.js').Rect} r */
+    const shift = (r) => ({ x: r.x + dx, y: r.y + dy, w: r.w, h: r.h });
+    this.overlay.setCaret({ caret: shift(geometry.caret), selection: geometry.selection.map(shift) });
+  }
+
+  /**
+   * Mirrors the customer's hover (from their pointer) and focus in the page's own styles.
+   * @param {Document} top
+   */
+  refreshStates(top) {
+    const hover = this.customerPointer ? hoverChainAt(top, this.customerPointer.x, this.customerPointer.y) : [];
+    const focusNode = this.focusId !== null ? this.rebuilder.node(this.focusId) : undefined;
+    const focus = focusNode && focusNode.nodeType === 1 && focusNode.ownerDocument === top ? /** @type {Element} */ (focusNode) : null;
+    /** @type {Element[]} */
+    const maskedImages = [];
+    for (const [id, marks] of this.rebuilder.marks) {
+      const node = marks.mask === 'image' ? this.rebuilder.node(id) : undefined;
+      if (node && node.nodeType === 1 && node.ownerDocument === top) maskedImages.push(/** @type {Element} */ (node));
+    }
+    this.states.set({ hover, focus, focusVisible: !!focus && this.focusVisible, maskedImages });
+  }
+
+  /**
+   * The customer's focus moved. Their browser draws a focus ring for keyboard focus and in text
+   * fields, not when a click focused a button or link: tell the two apart by their last click.
+   * @param {number | null} id
+   */
+  customerFocused(id) {
+    this.focusId = id;
+    if (id === null) {
+      this.focusVisible = false;
+      return;
+    }
+    const node = this.rebuilder.node(id);
+    if (!node || node.nodeType !== 1) {
+      this.focusVisible = false;
+      return;
+    }
+    const el = /** @type {Element} */ (node);
+    if (hasCaret(el) || el.localName === 'select' || /** @type {HTMLElement} */ (el).isContentEditable) {
+      this.focusVisible = true;
+      return;
+    }
+    const click = this.customerClick;
+    const byMouse = !!click && Date.now() - click.at < CLICK_FOCUS_MS && click.id !== undefined && this.related(click.id, el);
+    this.focusVisible = !byMouse;
+  }
+
+  /**
+   * Whether the node with `id` is `el`, inside it, or around it.
+   * @param {number} id
+   * @param {Element} el
+   * @returns {boolean}
+   */
+  related(id, el) {
+    const other = this.rebuilder.node(id);
+    if (!other) return false;
+    return other === el || el.contains(other) || other.contains(el);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -414,20 +673,64 @@ export class Viewer {
     doc.addEventListener('dragstart', (ev) => ev.preventDefault(), opts);
     doc.addEventListener('drop', (ev) => ev.preventDefault(), opts);
     doc.addEventListener('keydown', (ev) => this.onKeyDown(ev), opts);
-    doc.addEventListener('beforeinput', (ev) => ev.preventDefault(), opts);
+    doc.addEventListener('beforeinput', (ev) => this.onBeforeInput(/** @type {InputEvent} */ (ev)), opts);
+    doc.addEventListener('compositionstart', (ev) => this.onCompositionStart(ev), opts);
+    doc.addEventListener('compositionend', (ev) => this.onCompositionEnd(ev), opts);
     doc.addEventListener('paste', (ev) => this.onPaste(ev), opts);
-    doc.addEventListener('cut', (ev) => ev.preventDefault(), opts);
+    doc.addEventListener('cut', (ev) => {
+      if (!this.writing || !ev.target || !isTextField(/** @type {Node} */ (ev.target))) ev.preventDefault();
+    }, opts);
     doc.addEventListener('change', (ev) => this.onChange(ev), opts);
     doc.addEventListener('focusin', (ev) => this.onFocusIn(ev), opts);
     doc.addEventListener('scroll', (ev) => this.onScroll(ev), opts);
     doc.addEventListener('mouseleave', () => this.overlay.setHover(null), opts);
+    // A stylesheet finished loading: the page's state rules may have changed.
+    doc.addEventListener('load', () => {
+      this.states.stylesChanged();
+      this.scheduleOutlines();
+    }, opts);
+  }
+
+  /**
+   * The stage above the iframe reads the agent's pointer when the iframe takes no mouse events
+   * (pointer mode, observers).
+   */
+  setupStage() {
+    /** @param {MouseEvent} ev @returns {{x: number, y: number, target: Node | null} | null} */
+    const at = (ev) => {
+      if (this.writing || ev.target === this.drawLayer) return null;
+      const box = this.stage.getBoundingClientRect();
+      const x = (ev.clientX - box.left) / this.scale;
+      const y = (ev.clientY - box.top) / this.scale;
+      const doc = this.rebuilder.document;
+      const chain = doc && this.hasPage ? hoverChainAt(doc, x, y) : [];
+      return { x, y, target: chain[0] ?? null };
+    };
+    this.stage.addEventListener('mousemove', (ev) => {
+      const point = at(ev);
+      if (!point) return;
+      if (!this.readOnly) this.sendPointer(point.x, point.y);
+      const marked = this.rebuilder.markedAncestor(point.target);
+      this.overlay.setHover(marked ? marked.id : null);
+    });
+    this.stage.addEventListener('mousedown', (ev) => {
+      if (at(ev)) ev.preventDefault(); // no text selection in the workspace
+    });
+    this.stage.addEventListener('click', (ev) => {
+      const point = at(ev);
+      if (!point || this.readOnly) return;
+      ev.preventDefault();
+      this.hooks.click(point.x, point.y, this.nearestId(point.target));
+      this.overlay.ripple(point.x, point.y, 'agent');
+    });
+    this.stage.addEventListener('mouseleave', () => this.overlay.setHover(null));
   }
 
   /**
    * @param {MouseEvent} ev
    */
   onMove(ev) {
-    this.sendPointer(ev.clientX, ev.clientY);
+    if (!this.readOnly) this.sendPointer(ev.clientX, ev.clientY);
     const marked = this.rebuilder.markedAncestor(/** @type {Node | null} */ (ev.target));
     this.overlay.setHover(marked ? marked.id : null);
   }
@@ -437,7 +740,7 @@ export class Viewer {
    */
   onMouseDown(ev) {
     const target = /** @type {Node | null} */ (ev.target);
-    if (this.mode !== 'write' || this.rebuilder.markedAncestor(target)) {
+    if (!this.writing || this.rebuilder.markedAncestor(target)) {
       // Nothing takes focus, opens or gets selected locally.
       ev.preventDefault();
     }
@@ -452,6 +755,7 @@ export class Viewer {
     // Clicks land on elements; a text node target (synthetic events) counts as its parent.
     const target = raw && raw.nodeType !== 1 ? raw.parentElement ?? raw : raw;
     const id = this.nearestId(target);
+    if (this.readOnly) return;
     if (this.mode !== 'write') {
       this.hooks.click(ev.clientX, ev.clientY, id);
       this.overlay.ripple(ev.clientX, ev.clientY, 'agent');
@@ -479,12 +783,14 @@ export class Viewer {
   }
 
   /**
+   * Keys that are not text: editing keys on other elements become `key` actions; in text fields
+   * everything that edits arrives as `beforeinput` instead, and caret moves stay local.
    * @param {KeyboardEvent} ev
    */
   onKeyDown(ev) {
     const target = /** @type {Node | null} */ (ev.target);
     if (ev.key === 'Tab') return; // moving focus locally is harmless; focusin reports it
-    if (this.mode !== 'write' || !target || this.rebuilder.markedAncestor(target)) {
+    if (!this.writing || !target || this.rebuilder.markedAncestor(target)) {
       ev.preventDefault();
       return;
     }
@@ -493,28 +799,74 @@ export class Viewer {
       ev.preventDefault();
       return;
     }
-    if (isTextField(target) && !ev.ctrlKey && !ev.metaKey && !ev.altKey) {
+    if (isTextField(target)) {
+      if (ev.isComposing || ev.keyCode === 229) return; // an IME is at work
       const field = /** @type {HTMLInputElement} */ (target);
-      const start = field.selectionStart ?? field.value.length;
-      const end = field.selectionEnd ?? start;
-      if (ev.key.length === 1 || (ev.key === 'Enter' && field.localName === 'textarea')) {
+      if ((ev.key === 'Enter' && field.localName !== 'textarea') || ev.key === 'Escape') {
         ev.preventDefault();
-        this.edit(id, field, replaceSelection(field.value, start, end, ev.key === 'Enter' ? '\n' : ev.key));
-        return;
+        this.hooks.action({ do: 'key', id, key: ev.key });
       }
-      if (ev.key === 'Backspace' || ev.key === 'Delete') {
-        ev.preventDefault();
-        this.edit(id, field, deleteAtSelection(field.value, start, end, ev.key));
-        return;
-      }
-      if (ev.key.startsWith('Arrow') || ev.key === 'Home' || ev.key === 'End') return; // caret moves locally
+      return; // text and deletions come as beforeinput; arrows, Home, End move the caret here
     }
-    if (ev.key === 'Backspace' || ev.key === 'Delete' || EDITING_KEYS.has(ev.key)) {
+    const el = target.nodeType === 1 ? /** @type {Element} */ (target) : null;
+    const name = el?.localName ?? '';
+    if ((ev.key === 'Enter' || ev.key === ' ') && (ACTIVATES_BY_KEY.has(name) || (name === 'input' && !isTextField(target)))) {
+      return; // the browser turns it into a click, which is sent (and prevented) as one
+    }
+    if (name === 'select' && (ev.key.startsWith('Arrow') || ev.key === 'Home' || ev.key === 'End')) {
+      return; // the browser changes the selection; the change is sent as a select action
+    }
+    if (EDITING_KEYS.has(ev.key)) {
       ev.preventDefault();
       this.hooks.action({ do: 'key', id, key: ev.key });
       return;
     }
-    if (ev.key.length === 1) ev.preventDefault();
+    if (ev.key.length === 1 && !ev.ctrlKey && !ev.metaKey) ev.preventDefault();
+  }
+
+  /**
+   * Every edit of a text field passes here before the browser applies it: it is applied by the
+   * viewer instead (locally at once, and as an `input` action on the customer's page).
+   * @param {InputEvent} ev
+   */
+  onBeforeInput(ev) {
+    const target = /** @type {Node | null} */ (ev.target);
+    const id = target ? this.nearestId(target) : undefined;
+    if (!this.writing || !target || id === undefined || !isTextField(target) || this.rebuilder.markedAncestor(target)) {
+      if (ev.cancelable) ev.preventDefault();
+      return;
+    }
+    if (ev.inputType === 'insertCompositionText' || !ev.cancelable) return; // sent at compositionend
+    ev.preventDefault();
+    const field = /** @type {HTMLInputElement} */ (target);
+    const start = field.selectionStart ?? field.value.length;
+    const end = field.selectionEnd ?? start;
+    const data = ev.data ?? ev.dataTransfer?.getData('text/plain') ?? null;
+    const next = applyInputType(ev.inputType, data, field.value, start, end, field.localName === 'textarea');
+    if (next) this.edit(id, field, next);
+  }
+
+  /**
+   * @param {CompositionEvent} ev
+   */
+  onCompositionStart(ev) {
+    const target = /** @type {Node | null} */ (ev.target);
+    this.composing = target ? this.nearestId(target) ?? null : null;
+  }
+
+  /**
+   * The IME committed its text into the field locally; send the field's value.
+   * @param {CompositionEvent} ev
+   */
+  onCompositionEnd(ev) {
+    this.composing = null;
+    const target = /** @type {Node | null} */ (ev.target);
+    if (!this.writing || !target || !isTextField(target) || this.rebuilder.markedAncestor(target)) return;
+    const id = this.nearestId(target);
+    if (id === undefined) return;
+    const field = /** @type {HTMLInputElement} */ (target);
+    const caret = field.selectionEnd ?? field.value.length;
+    this.send(id, field.value, caret);
   }
 
   /**
@@ -523,25 +875,98 @@ export class Viewer {
   onPaste(ev) {
     ev.preventDefault();
     const target = /** @type {Node | null} */ (ev.target);
-    if (this.mode !== 'write' || !target || !isTextField(target) || this.rebuilder.markedAncestor(target)) return;
+    if (!this.writing || !target || !isTextField(target) || this.rebuilder.markedAncestor(target)) return;
     const id = this.nearestId(target);
     const text = ev.clipboardData?.getData('text/plain') ?? '';
     if (id === undefined || !text) return;
     const field = /** @type {HTMLInputElement} */ (target);
     const start = field.selectionStart ?? field.value.length;
-    this.edit(id, field, replaceSelection(field.value, start, field.selectionEnd ?? start, text));
+    const pasted = field.localName === 'textarea' ? text : text.replace(/[\r\n]+/g, ' ');
+    this.edit(id, field, replaceSelection(field.value, start, field.selectionEnd ?? start, pasted));
   }
 
   /**
-   * Sends an edited value; the field changes when the customer's page reports it back.
+   * Applies an edit to the field at once and sends the new value; the customer's page has the
+   * last word when it reports the field back.
    * @param {number} id
    * @param {HTMLInputElement} field
    * @param {{value: string, caret: number}} next
    */
   edit(id, field, next) {
     if (next.value === field.value) return;
-    this.lastEdit = { id, value: next.value, caret: next.caret, at: Date.now() };
-    this.hooks.action({ do: 'input', id, value: next.value });
+    field.value = next.value;
+    try {
+      field.setSelectionRange(next.caret, next.caret);
+    } catch {
+      // Fields without selection.
+    }
+    this.send(id, next.value, next.caret);
+  }
+
+  /**
+   * @param {number} id
+   * @param {string} value
+   * @param {number} caret
+   */
+  send(id, value, caret) {
+    const now = Date.now();
+    let pending = this.pendingEdits.get(id);
+    if (!pending || now - pending.at > PENDING_EDIT_MS) pending = { values: [], at: now };
+    pending.values.push(value);
+    pending.at = now;
+    this.pendingEdits.set(id, pending);
+    this.lastEdit = { id, value, caret, at: now };
+    this.hooks.action({ do: 'input', id, value });
+  }
+
+  /**
+   * Whether an `input` frame only echoes an edit the agent made and has since gone past (or is
+   * composing): the field keeps the agent's newer text. The customer's state is still recorded.
+   * @param {import('../sdk/protocol.js').Input} input
+   * @returns {boolean}
+   */
+  echoOfOwnEdit(input) {
+    const keep = () => {
+      const previous = this.rebuilder.forms.get(input.id) ?? {};
+      this.rebuilder.forms.set(input.id, { ...previous, v: input.v });
+      return true;
+    };
+    if (input.v === undefined) return false;
+    if (this.composing === input.id) return keep();
+    const pending = this.pendingEdits.get(input.id);
+    if (!pending) return false;
+    if (Date.now() - pending.at > PENDING_EDIT_MS) {
+      this.pendingEdits.delete(input.id);
+      return false;
+    }
+    const index = pending.values.indexOf(input.v);
+    if (index < 0) {
+      // The page changed the value its own way (formatting, a script): it wins.
+      this.pendingEdits.delete(input.id);
+      return false;
+    }
+    pending.values.splice(0, index + 1);
+    if (pending.values.length) return keep();
+    this.pendingEdits.delete(input.id);
+    return false;
+  }
+
+  /**
+   * The customer's browser refused an action. When it was an edit, the field goes back to the
+   * customer's value unless the page reports the field again soon (then the edit did land).
+   * @param {ActionKind | undefined} action
+   */
+  actionRefused(action) {
+    if (!action || action.do !== 'input') return;
+    const id = action.id;
+    const refusedAt = Date.now();
+    setTimeout(() => {
+      if ((this.echoes.get(id) ?? 0) >= refusedAt) return;
+      this.pendingEdits.delete(id);
+      const known = this.rebuilder.forms.get(id);
+      const node = this.rebuilder.node(id);
+      if (known && node && node.nodeType === 1) this.rebuilder.setFormState(/** @type {Element} */ (node), id, known);
+    }, REFUSAL_SETTLE_MS);
   }
 
   /**
@@ -574,7 +999,7 @@ export class Viewer {
     // Back to the customer's state until their page reports the change.
     const known = this.rebuilder.forms.get(id);
     if (known) this.rebuilder.setFormState(target, id, known);
-    if (this.mode !== 'write' || this.rebuilder.markedAncestor(target)) return;
+    if (!this.writing || this.rebuilder.markedAncestor(target)) return;
     this.hooks.action({ do: 'select', id, selected });
   }
 
@@ -582,7 +1007,7 @@ export class Viewer {
    * @param {FocusEvent} ev
    */
   onFocusIn(ev) {
-    if (this.mode !== 'write') return;
+    if (!this.writing) return;
     const target = /** @type {Node | null} */ (ev.target);
     if (!target || this.rebuilder.markedAncestor(target)) return;
     const id = this.nearestId(target);
@@ -612,7 +1037,7 @@ export class Viewer {
       this.appliedScroll.delete(where.id);
       return; // the customer's own scroll, which we just applied
     }
-    if (this.mode === 'write') this.sendScroll(where.id, where.x, where.y);
+    if (this.writing) this.sendScroll(where.id, where.x, where.y);
   }
 
   /**
@@ -644,7 +1069,7 @@ export class Viewer {
       return [Math.round((ev.clientX - box.left) / this.scale), Math.round((ev.clientY - box.top) / this.scale)];
     };
     this.drawLayer.addEventListener('pointerdown', (ev) => {
-      if (!this.highlighting) return;
+      if (!this.highlighting || this.readOnly) return;
       ev.preventDefault();
       points = [at(ev)];
       line = this.overlay.stroke(points);
@@ -652,7 +1077,7 @@ export class Viewer {
     });
     this.drawLayer.addEventListener('pointermove', (ev) => {
       const p = at(ev);
-      this.sendPointer(p[0], p[1]);
+      if (!this.readOnly) this.sendPointer(p[0], p[1]);
       if (!points || !line) return;
       const last = points[points.length - 1];
       if (Math.abs(last[0] - p[0]) + Math.abs(last[1] - p[1]) < 3 || points.length >= 500) return;

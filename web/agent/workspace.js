@@ -1,8 +1,10 @@
-// The workspace controller: sign-in, joining, the session toolbar, notices, and the wiring of
-// transport ⇄ viewer. It holds the state of one page load; `startWorkspace` creates it.
+// The workspace controller: sign-in, joining (or, for supervisors, watching read-only), the
+// session toolbar, notices, the connection and latency indicator, and the wiring of
+// transport ⇄ viewer. Resources of the customer's page load through the server's resource proxy
+// when it has one. It holds the state of one page load; `startWorkspace` creates it.
 
 import { parseSessionId, formatSessionId } from '../sdk/protocol.js';
-import { Api, ApiError, explainJoinError, explainLoginError } from './api.js';
+import { Api, ApiError, explainJoinError, explainLoginError, proxyUrlFor } from './api.js';
 import { Transport, socketUrl } from './transport.js';
 import { Viewer } from './viewer.js';
 import { endedText, errorText, noticeText, refusalText } from './messages.js';
@@ -16,6 +18,7 @@ import { endedText, errorText, noticeText, refusalText } from './messages.js';
 /**
  * @typedef {object} SessionState
  * @property {string} id
+ * @property {'agent' | 'observer'} role An observer watches read-only.
  * @property {Transport} transport
  * @property {Viewer} viewer
  * @property {Mode} mode
@@ -52,6 +55,8 @@ export class Workspace {
     this.agent = null;
     /** @type {SessionState | null} */
     this.session = null;
+    /** @type {Promise<boolean> | null} whether the server's resource proxy is there */
+    this.proxyReady = null;
     this.el = {
       signinSection: byId(doc, 'signin-section'),
       signinForm: /** @type {HTMLFormElement} */ (byId(doc, 'signin-form')),
@@ -64,6 +69,7 @@ export class Workspace {
       joinForm: /** @type {HTMLFormElement} */ (byId(doc, 'join-form')),
       sessionInput: /** @type {HTMLInputElement} */ (byId(doc, 'session-id')),
       joinButton: /** @type {HTMLButtonElement} */ (byId(doc, 'join-btn')),
+      watchButton: /** @type {HTMLButtonElement} */ (byId(doc, 'watch-btn')),
       joinError: byId(doc, 'join-error'),
       sessionSection: byId(doc, 'session-section'),
       sessionLabel: byId(doc, 'session-label'),
@@ -75,6 +81,7 @@ export class Workspace {
       navBack: /** @type {HTMLButtonElement} */ (byId(doc, 'nav-back')),
       navForward: /** @type {HTMLButtonElement} */ (byId(doc, 'nav-forward')),
       navReload: /** @type {HTMLButtonElement} */ (byId(doc, 'nav-reload')),
+      navbar: /** @type {HTMLElement} */ (byId(doc, 'nav-back').parentElement),
       urlBar: /** @type {HTMLInputElement} */ (byId(doc, 'url-bar')),
       exit: /** @type {HTMLButtonElement} */ (byId(doc, 'exit-session')),
       conn: byId(doc, 'conn-status'),
@@ -107,6 +114,7 @@ export class Workspace {
       ev.preventDefault();
       void this.join(el.sessionInput.value);
     });
+    el.watchButton.addEventListener('click', () => void this.join(el.sessionInput.value, 'observer'));
     el.writeToggle.addEventListener('click', () => this.toggleWrite());
     el.highlightTool.addEventListener('click', () => {
       const s = this.session;
@@ -160,6 +168,8 @@ export class Workspace {
     this.el.signinSection.hidden = true;
     this.el.workspace.hidden = false;
     this.el.agentName.textContent = agent.name;
+    this.el.watchButton.hidden = !agent.supervisor;
+    this.proxyReady = this.api.proxyAvailable();
     this.el.sessionInput.focus();
     const fromChat = new URLSearchParams(this.location.search).get('session');
     if (fromChat && !this.session) void this.join(fromChat);
@@ -179,8 +189,12 @@ export class Workspace {
   // ------------------------------------------------------------------------------------------
   // Joining
 
-  /** @param {string} typed */
-  async join(typed) {
+  /**
+   * Joins a session as its agent, or watches it as an observer.
+   * @param {string} typed
+   * @param {'agent' | 'observer'} [role]
+   */
+  async join(typed, role = 'agent') {
     const el = this.el;
     el.joinError.textContent = '';
     if (this.session && !this.session.ended) {
@@ -194,16 +208,24 @@ export class Workspace {
       return;
     }
     el.joinButton.disabled = true;
+    el.watchButton.disabled = true;
     try {
-      const grant = await this.api.join(id);
-      this.open(grant.session || id, grant.token, grant.ws_url || '/ws/v1', grant.write_mode_allowed);
+      const grant = role === 'observer' ? await this.api.watch(id) : await this.api.join(id);
+      const proxy = (await (this.proxyReady ?? Promise.resolve(false))) ? proxyUrlFor(this.origin()) : undefined;
+      this.open(grant.session || id, grant.token, grant.ws_url || '/ws/v1', role === 'agent' && grant.write_mode_allowed, role, proxy);
       el.sessionInput.value = '';
     } catch (err) {
       el.joinError.textContent = explainJoinError(err);
       if (err instanceof ApiError && err.code === 'unauthenticated') this.showSignin();
     } finally {
       el.joinButton.disabled = false;
+      el.watchButton.disabled = false;
     }
+  }
+
+  /** The workspace's own origin (where the resource proxy is). */
+  origin() {
+    return `${this.location.protocol}//${this.location.host}`;
   }
 
   /**
@@ -211,11 +233,13 @@ export class Workspace {
    * @param {string} token
    * @param {string} wsUrl
    * @param {boolean} writeAllowed
+   * @param {'agent' | 'observer'} [role]
+   * @param {(absolute: string) => string} [proxy] maps resource URLs to the resource proxy
    */
-  open(id, token, wsUrl, writeAllowed) {
+  open(id, token, wsUrl, writeAllowed, role = 'agent', proxy) {
     const el = this.el;
     el.area.replaceChildren();
-    el.area.appendChild(el.paused);
+    delete el.area.dataset.state;
     const viewer = new Viewer(el.area, {
       pointer: (x, y) => this.session?.transport.send('pointer', { x, y }),
       click: (x, y, nodeId) => this.session?.transport.send('click', nodeId === undefined ? { x, y } : { x, y, id: nodeId }),
@@ -228,7 +252,7 @@ export class Workspace {
       },
       notice: (text) => this.say(text, 'info'),
       page: (page) => this.showUrl(page.url),
-    });
+    }, { proxy, readOnly: role === 'observer' });
     const transport = new Transport({
       url: socketUrl(wsUrl, this.location),
       session: id,
@@ -239,6 +263,7 @@ export class Workspace {
     });
     this.session = {
       id,
+      role,
       transport,
       viewer,
       mode: 'pointer',
@@ -250,7 +275,8 @@ export class Workspace {
       nextAid: 1,
       actions: new Map(),
     };
-    el.sessionLabel.textContent = `Session ${formatSessionId(id)}`;
+    el.sessionLabel.textContent = role === 'observer' ? `Watching session ${formatSessionId(id)}` : `Session ${formatSessionId(id)}`;
+    el.exit.textContent = role === 'observer' ? 'Stop watching' : 'Exit Session';
     el.sessionSection.hidden = false;
     el.joinForm.hidden = true;
     el.highlightTool.setAttribute('aria-pressed', 'false');
@@ -271,7 +297,7 @@ export class Workspace {
     switch (frame.tag) {
       case 'welcome':
         s.mode = frame.body.mode;
-        s.writeAllowed = frame.body.write_mode_allowed;
+        s.writeAllowed = s.role === 'agent' && frame.body.write_mode_allowed;
         s.requestPending = frame.body.mode_request_pending;
         this.renderMode();
         return;
@@ -297,7 +323,9 @@ export class Workspace {
         s.mode = frame.body.mode;
         s.requestPending = false;
         this.renderMode();
-        if (frame.body.mode === 'write' && before !== 'write') this.say('The customer approved: you are in write mode.', 'success');
+        if (s.role === 'observer') {
+          if (frame.body.mode !== before) this.say(frame.body.mode === 'write' ? 'The customer let the agent act on the page (write mode).' : 'The agent is back in pointer mode.', 'info');
+        } else if (frame.body.mode === 'write' && before !== 'write') this.say('The customer approved: you are in write mode.', 'success');
         else if (frame.body.mode === 'pointer' && before !== 'pointer') {
           this.say(frame.body.by === 'customer' ? 'The customer took back control: you are in pointer mode.' : 'You are back in pointer mode.', 'info');
         }
@@ -315,6 +343,7 @@ export class Workspace {
         return;
       }
       case 'action_refused': {
+        s.viewer.actionRefused(s.actions.get(frame.body.aid));
         s.actions.delete(frame.body.aid);
         this.say(refusalText(frame.body.reason), 'warning');
         return;
@@ -348,7 +377,7 @@ export class Workspace {
 
   toggleWrite() {
     const s = this.session;
-    if (!s || s.ended || !s.writeAllowed) return;
+    if (!s || s.ended || !s.writeAllowed || s.role !== 'agent') return;
     if (s.mode === 'write') {
       s.transport.send('mode_revoke', {});
       return;
@@ -366,7 +395,7 @@ export class Workspace {
    */
   act(action) {
     const s = this.session;
-    if (!s || s.ended) return;
+    if (!s || s.ended || s.role !== 'agent') return;
     if (s.mode !== 'write') {
       this.say('Switch to write mode to act on the customer’s page.', 'info');
       return;
@@ -413,6 +442,11 @@ export class Workspace {
     const s = this.session;
     if (!s || s.ended) return;
     s.transport.send('end', {});
+    if (s.role === 'observer') {
+      // The session goes on without the observer; the server tells the others.
+      this.finish('You stopped watching the session.');
+      return;
+    }
     // The server answers with `ended`; if it does not within a moment, leave anyway.
     setTimeout(() => {
       if (this.session === s && !s.ended) this.finish(endedText('agent_exit'));
@@ -443,11 +477,14 @@ export class Workspace {
     const s = this.session;
     const el = this.el;
     if (!s) return;
-    el.writeToggle.hidden = !s.writeAllowed;
+    const observer = s.role === 'observer';
+    el.writeToggle.hidden = !s.writeAllowed || observer;
+    el.highlightTool.hidden = observer;
+    el.navbar.hidden = observer;
     el.writeToggle.disabled = s.requestPending && s.mode !== 'write';
     el.writeToggle.setAttribute('aria-pressed', String(s.mode === 'write'));
     el.writeToggle.textContent = s.mode === 'write' ? 'Back to pointer mode' : s.requestPending ? 'Waiting for the customer…' : 'Request write mode';
-    el.modeStatus.textContent = s.mode === 'write' ? 'Write mode' : 'Pointer mode';
+    el.modeStatus.textContent = observer ? 'Watching (read-only)' : s.mode === 'write' ? 'Write mode' : 'Pointer mode';
     el.modeStatus.dataset.mode = s.mode;
     const writing = s.mode === 'write';
     for (const button of [el.navBack, el.navForward, el.navReload]) button.disabled = !writing;
@@ -504,6 +541,8 @@ export class Workspace {
     return {
       agent: this.agent?.id ?? null,
       session: s?.id ?? null,
+      role: s?.role ?? null,
+      proxied: !!s?.viewer.rebuilder.proxy,
       mode: s?.mode ?? null,
       writeAllowed: s?.writeAllowed ?? null,
       requestPending: s?.requestPending ?? null,

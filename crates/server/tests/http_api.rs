@@ -153,6 +153,7 @@ async fn health_metrics_and_assets_are_served() {
     assert_eq!(response.status(), StatusCode::OK);
     let csp = response.headers().get("content-security-policy").unwrap().to_str().unwrap();
     assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-eval"));
+    assert!(!csp.contains("http:"), "with the proxy on, the agent's browser loads nothing from other sites: {csp}");
     let response = router.clone().oneshot(get("/sdk/cobrowse.js")).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers().get("access-control-allow-origin").unwrap(), "*");

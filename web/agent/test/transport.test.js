@@ -98,6 +98,14 @@ function harness() {
   return { transport, sockets, received, statuses, rtts, advance, welcome, last: () => sockets[sockets.length - 1] };
 }
 
+/**
+ * The frames a socket was sent, without control frames (hello, the first ping).
+ * @param {unknown[][]} frames
+ */
+function sequenced(frames) {
+  return frames.filter((f) => f[1] !== 0);
+}
+
 test('hello carries the version, session, token and last seen sequence', () => {
   const h = harness();
   h.transport.start();
@@ -113,14 +121,14 @@ test('frames are numbered from 1, buffered until welcome, and resent after the a
   assert.equal(h.last().frames().length, 1, 'only hello before welcome');
   h.last().deliver(h.welcome(0));
   h.transport.send('click', { x: 3, y: 4 });
-  assert.deepEqual(h.last().frames().slice(1), [['pointer', 1, { x: 1, y: 2 }], ['click', 2, { x: 3, y: 4 }]]);
+  assert.deepEqual(sequenced(h.last().frames()), [['pointer', 1, { x: 1, y: 2 }], ['click', 2, { x: 3, y: 4 }]]);
   h.last().deliver(['ack', 0, { a: 1 }]);
   h.last().drop();
   assert.equal(h.transport.status, 'reconnecting');
   h.advance(10_000);
   h.last().open();
   h.last().deliver(h.welcome(1));
-  assert.deepEqual(h.last().frames().slice(1), [['click', 2, { x: 3, y: 4 }]]);
+  assert.deepEqual(sequenced(h.last().frames()), [['click', 2, { x: 3, y: 4 }]]);
   h.transport.send('mode_request', {});
   assert.deepEqual(h.last().frames().at(-1), ['mode_request', 3, {}]);
 });
@@ -135,7 +143,7 @@ test('a welcome with a lower ack renumbers from ack + 1', () => {
   h.advance(10_000);
   h.last().open();
   h.last().deliver(h.welcome(7));
-  assert.deepEqual(h.last().frames().slice(1), [], 'the server has seen up to 7: nothing to resend');
+  assert.deepEqual(sequenced(h.last().frames()), [], 'the server has seen up to 7: nothing to resend');
   h.transport.send('end', {});
   assert.deepEqual(h.last().frames().at(-1), ['end', 8, {}]);
 });
@@ -174,11 +182,14 @@ test('a gap reconnects from the last frame seen; a snapshot may jump', () => {
   assert.equal(h.received.at(-1)?.tag, 'snapshot');
 });
 
-test('heartbeats are answered and measured', () => {
+test('heartbeats are answered and measured, the first one at once', () => {
   const h = harness();
   h.transport.start();
   h.last().open();
   h.last().deliver(h.welcome(0));
+  const first = /** @type {[string, number, {ts: number, reply: boolean}]} */ (h.last().frames().at(-1));
+  assert.equal(first[0], 'hb', 'a ping right after welcome');
+  assert.equal(first[2].reply, false);
   h.last().deliver(['hb', 0, { ts: 42, reply: false }]);
   assert.deepEqual(h.last().frames().at(-1), ['hb', 0, { ts: 42, reply: true }]);
   h.advance(5000);

@@ -83,21 +83,87 @@ test('write mode: clicks, checks and typing become actions on node ids', async (
   assert.equal(box.checked, false, 'the customer page decides; the echo will tick it');
   const field = /** @type {HTMLInputElement} */ (viewer.rebuilder.node(15));
   field.setSelectionRange(0, 0);
-  assert.equal(fire(viewer, 15, 'keydown', { key: 'a' }).defaultPrevented, true);
+  assert.equal(fire(viewer, 15, 'keydown', { key: 'a' }).defaultPrevented, false, 'text arrives as beforeinput');
+  assert.equal(input(viewer, 15, 'insertText', 'a').defaultPrevented, true);
+  assert.equal(field.value, 'abc', 'the edit shows at once');
+  input(viewer, 15, 'insertText', 'x');
+  assert.equal(field.value, 'axbc', 'the next key builds on the edit, not on the late echo');
   field.setSelectionRange(2, 2);
-  fire(viewer, 15, 'keydown', { key: 'Backspace' });
-  fire(viewer, 15, 'keydown', { key: 'Enter' });
+  input(viewer, 15, 'deleteContentBackward', null);
+  assert.equal(fire(viewer, 15, 'keydown', { key: 'Enter' }).defaultPrevented, true);
   assert.deepEqual(seen.actions, [
     { do: 'click', id: 16, x: 20, y: 30 },
     { do: 'check', id: 14, checked: true },
     { do: 'input', id: 15, value: 'abc' },
-    { do: 'input', id: 15, value: 'b' },
+    { do: 'input', id: 15, value: 'axbc' },
+    { do: 'input', id: 15, value: 'abc' },
     { do: 'key', id: 15, key: 'Enter' },
   ]);
-  assert.equal(field.value, 'bc', 'the field changes only when the customer page reports it');
-  await viewer.handle(/** @type {Frame} */ ({ tag: 'input', seq: 2, body: { id: 15, v: 'b' } }));
-  assert.equal(field.value, 'b');
+  // Echoes of values the agent has gone past do not undo the newer text.
+  await viewer.handle(/** @type {Frame} */ ({ tag: 'input', seq: 2, body: { id: 15, v: 'abc' } }));
+  assert.equal(field.value, 'abc');
+  await viewer.handle(/** @type {Frame} */ ({ tag: 'input', seq: 3, body: { id: 15, v: 'axbc' } }));
+  assert.equal(field.value, 'abc', 'an older value is not put back');
+  await viewer.handle(/** @type {Frame} */ ({ tag: 'input', seq: 4, body: { id: 15, v: 'abc' } }));
+  assert.equal(field.value, 'abc');
+  // A value the page made its own way wins.
+  await viewer.handle(/** @type {Frame} */ ({ tag: 'input', seq: 5, body: { id: 15, v: 'ABC' } }));
+  assert.equal(field.value, 'ABC');
 });
+
+test('write mode: an IME composition is sent when it ends', async () => {
+  const { viewer, seen } = setup();
+  await viewer.handle(/** @type {Frame} */ ({ tag: 'snapshot', seq: 1, body: SNAPSHOT }));
+  viewer.setMode('write');
+  const field = /** @type {HTMLInputElement} */ (viewer.rebuilder.node(15));
+  const view = /** @type {any} */ (field.ownerDocument.defaultView);
+  field.dispatchEvent(new view.CompositionEvent('compositionstart', { bubbles: true, data: '' }));
+  field.value = 'bc日本';
+  await viewer.handle(/** @type {Frame} */ ({ tag: 'input', seq: 2, body: { id: 15, v: 'bc' } }));
+  assert.equal(field.value, 'bc日本', 'echoes do not disturb a composition');
+  field.dispatchEvent(new view.CompositionEvent('compositionend', { bubbles: true, data: '日本' }));
+  assert.deepEqual(seen.actions, [{ do: 'input', id: 15, value: 'bc日本' }]);
+});
+
+test('observers neither point nor act', async () => {
+  const host = hostPage();
+  const area = host.document.createElement('div');
+  host.document.body.appendChild(area);
+  /** @type {unknown[]} */
+  const sent = [];
+  const viewer = new Viewer(area, {
+    pointer: (x, y) => sent.push(['pointer', x, y]),
+    click: (x, y) => sent.push(['click', x, y]),
+    highlight: () => sent.push('highlight'),
+    action: (a) => sent.push(a),
+    resync: () => {},
+    notice: () => {},
+    page: () => {},
+  }, { readOnly: true });
+  await viewer.handle(/** @type {Frame} */ ({ tag: 'snapshot', seq: 1, body: SNAPSHOT }));
+  viewer.setMode('write');
+  fire(viewer, 16, 'mousemove');
+  fire(viewer, 16, 'click');
+  assert.equal(fire(viewer, 15, 'keydown', { key: 'a' }).defaultPrevented, true);
+  assert.deepEqual(sent, []);
+  assert.equal(area.dataset.mode, 'pointer', 'the page takes no mouse events');
+  assert.equal(area.hasAttribute('data-readonly'), true);
+});
+
+/**
+ * Fires a cancelable beforeinput, as the browser does before it edits a field.
+ * @param {Viewer} viewer
+ * @param {number} id
+ * @param {string} inputType
+ * @param {string | null} data
+ */
+function input(viewer, id, inputType, data) {
+  const node = /** @type {Element} */ (viewer.rebuilder.node(id));
+  const view = /** @type {any} */ (node.ownerDocument.defaultView);
+  const ev = new view.InputEvent('beforeinput', { bubbles: true, cancelable: true, inputType, data });
+  node.dispatchEvent(ev);
+  return ev;
+}
 
 test('write mode: restricted controls are inert for the agent', async () => {
   const { viewer, seen } = setup();

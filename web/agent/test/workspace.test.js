@@ -98,3 +98,26 @@ test('notices and endings read as sentences', () => {
   assert.match(endedText('customer_exit'), /customer ended/);
   assert.match(endedText('inactivity_timeout'), /timed out/);
 });
+
+test('supervisors get a Watch button that asks to watch; the proxy is used when the server has one', async () => {
+  const doc = page();
+  const { api, calls } = fakeApi({
+    'GET /api/v1/auth/me': () => ({ status: 200, body: { agent: { id: 'bob', name: 'Bob', supervisor: true } } }),
+    'GET /proxy?url=': () => ({ status: 400, body: { error: { code: 'invalid_request', message: 'not a URL' } } }),
+    'POST /api/v1/sessions/123456789/watch': () => ({ status: 403, body: { error: { code: 'wrong_role', message: 'no' } } }),
+  });
+  const ws = new Workspace(doc, { api, location: { protocol: 'https:', host: 'cb.example', search: '' } });
+  await ws.start();
+  assert.equal(doc.getElementById('watch-btn')?.hidden, false);
+  assert.equal(await ws.proxyReady, true);
+  await ws.join('123456789', 'observer');
+  assert.deepEqual(calls.at(-1), ['POST', '/api/v1/sessions/123456789/watch']);
+  assert.match(doc.getElementById('join-error')?.textContent ?? '', /supervisor/);
+
+  const plain = page();
+  const other = fakeApi({ 'GET /api/v1/auth/me': () => ({ status: 200, body: { agent: { id: 'alice', name: 'Alice' } } }) });
+  const agentWs = new Workspace(plain, { api: other.api, location: { protocol: 'https:', host: 'cb.example', search: '' } });
+  await agentWs.start();
+  assert.equal(plain.getElementById('watch-btn')?.hidden, true, 'agents who are not supervisors see no Watch');
+  assert.equal(await agentWs.proxyReady, false, 'no proxy (404): resources load directly');
+});

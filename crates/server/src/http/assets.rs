@@ -4,7 +4,8 @@
 //! Debug builds read the files from `web/` at run time, so browser code can be edited without a
 //! rebuild; release builds carry them inside the binary.
 
-use axum::extract::Path;
+use crate::state::AppState;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_embed::RustEmbed;
@@ -15,14 +16,21 @@ use rust_embed::RustEmbed;
 #[exclude = "*.test.js"]
 struct Web;
 
-/// The agent workspace's Content-Security-Policy: its own scripts only, no inline script, and
-/// rebuilt pages confined to frames; customers' stylesheets, images and fonts may load.
-pub const AGENT_CSP: &str = "default-src 'self'; img-src 'self' data: blob: http: https:; \
-style-src 'self' 'unsafe-inline' http: https:; font-src 'self' data: http: https:; \
+/// The agent workspace's Content-Security-Policy while the resource proxy is on: its own scripts
+/// only, no inline script, rebuilt pages confined to frames, and every stylesheet, image and font
+/// from this server (the proxy) — the agent's browser never contacts the customer's site.
+pub const AGENT_CSP: &str = "default-src 'self'; img-src 'self' data: blob:; \
+style-src 'self' 'unsafe-inline' blob:; font-src 'self' data: blob:; \
 frame-src 'self' blob: about:; connect-src 'self' ws: wss:; script-src 'self'; object-src 'none'; \
 base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-fn serve(app: &str, path: &str) -> Response {
+/// The same with the proxy disabled: the customer's resources load from the site directly.
+pub const AGENT_CSP_DIRECT: &str = "default-src 'self'; img-src 'self' data: blob: http: https:; \
+style-src 'self' 'unsafe-inline' blob: http: https:; font-src 'self' data: blob: http: https:; \
+frame-src 'self' blob: about:; connect-src 'self' ws: wss:; script-src 'self'; object-src 'none'; \
+base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+fn serve(app: &str, path: &str, agent_csp: &'static str) -> Response {
     let path = if path.is_empty() || path.ends_with('/') { format!("{path}index.html") } else { path.to_owned() };
     if path.split('/').any(|part| part == ".." || part.starts_with('.')) {
         return StatusCode::NOT_FOUND.into_response();
@@ -49,7 +57,7 @@ fn serve(app: &str, path: &str) -> Response {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     match app {
         "agent" => {
-            headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(AGENT_CSP));
+            headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(agent_csp));
             headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
         }
         // The SDK is loaded as a module script by company sites on other origins.
@@ -63,17 +71,18 @@ fn serve(app: &str, path: &str) -> Response {
 
 /// `GET /sdk/{path}`.
 pub async fn sdk(Path(path): Path<String>) -> Response {
-    serve("sdk", &path)
+    serve("sdk", &path, AGENT_CSP)
 }
 
 /// `GET /agent/{path}`.
-pub async fn agent(path: Option<Path<String>>) -> Response {
-    serve("agent", path.map(|Path(p)| p).as_deref().unwrap_or(""))
+pub async fn agent(State(state): State<AppState>, path: Option<Path<String>>) -> Response {
+    let csp = if state.config.proxy.enabled { AGENT_CSP } else { AGENT_CSP_DIRECT };
+    serve("agent", path.map(|Path(p)| p).as_deref().unwrap_or(""), csp)
 }
 
 /// `GET /demo/{path}`.
 pub async fn demo(path: Option<Path<String>>) -> Response {
-    serve("demo", path.map(|Path(p)| p).as_deref().unwrap_or(""))
+    serve("demo", path.map(|Path(p)| p).as_deref().unwrap_or(""), AGENT_CSP)
 }
 
 /// `GET /`: to the workspace.
