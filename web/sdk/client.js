@@ -1,22 +1,32 @@
 // The customer-side client: one instance per page. It creates or resumes the session, wires the
-// recorder, the transport, the action executor and the UI together, and reports what happens
-// as events. It has no side effects until `init()` or `start()` is called.
+// recorder, the transport, the action executor and the UI together, hands the session between
+// tabs of the site, and reports what happens as events. It has no side effects until `init()` or
+// `start()` is called.
 
 import { MaskRules, emptyPolicy } from './capture/rules.js';
 import { Recorder } from './capture/recorder.js';
+import { placeholderSnapshot, shrinkOp, shrinkSnapshot, splitOps } from './capture/oversize.js';
 import { timersOf } from './capture/throttle.js';
+import { maskQueryParams } from './capture/urls.js';
 import { Transport } from './transport/transport.js';
 import { SessionStore } from './transport/session_store.js';
+import { TabChannel, browserChannel, randomTabId } from './transport/tab_channel.js';
 import { createSession, fetchPolicy, serverBase, websocketUrl } from './transport/http_api.js';
 import { ActionExecutor } from './actions/action_executor.js';
 import { CustomerUi } from './ui/customer_ui.js';
 
 /** @typedef {import('./protocol.js').Policy} Policy */
 /** @typedef {import('./protocol.js').Frame} Frame */
+/** @typedef {import('./protocol.js').FrameTag} FrameTag */
 /** @typedef {import('./protocol.js').Welcome} Welcome */
 /** @typedef {import('./protocol.js').Mode} Mode */
 /** @typedef {import('./protocol.js').Participant} Participant */
+/** @typedef {import('./protocol.js').Snapshot} Snapshot */
+/** @typedef {import('./protocol.js').Op} Op */
 /** @typedef {import('./transport/transport.js').SocketLike} SocketLike */
+/** @typedef {import('./transport/session_store.js').StoredSession} StoredSession */
+/** @typedef {import('./transport/tab_channel.js').TabMessage} TabMessage */
+/** @typedef {import('./transport/tab_channel.js').ChannelLike} ChannelLike */
 
 /**
  * @typedef {object} CobrowseOptions
@@ -24,10 +34,16 @@ import { CustomerUi } from './ui/customer_ui.js';
  * @property {boolean} [autoUi] Show the floating "Start co-browse" button (default true).
  * @property {boolean} [ui] Show the built-in UI at all (default true). With false the site drives
  *   everything through the API and events; the agent's pointer is still drawn.
+ * @property {boolean | number} [canvas] Send `<canvas>` content as images: true (every second)
+ *   or an interval in ms. Off by default.
+ * @property {boolean} [tabs] Hand the session to the tab of the site the customer last focused
+ *   (default true).
  * @property {Window & typeof globalThis} [window] The page (tests pass a jsdom window).
  * @property {typeof fetch} [fetch]
  * @property {(url: string) => SocketLike} [createSocket]
  * @property {Storage | null} [storage] Where the session survives page loads (sessionStorage).
+ * @property {() => ChannelLike | null} [createChannel] The channel between tabs (BroadcastChannel).
+ * @property {number} [sliceMs] Longest slice of main-thread time a snapshot takes (ms).
  */
 
 /** Plain words for why a session ended. */
@@ -45,10 +61,20 @@ export const END_REASON_TEXT = /** @type {Record<string, string>} */ ({
   session_not_found: 'The co-browse session is no longer available.',
   unauthorized: 'The co-browse session could not be resumed.',
   version_mismatch: 'This page needs to be reloaded to co-browse.',
-  superseded: 'The co-browse session continues in another tab.',
 });
 
-/** @typedef {'idle' | 'starting' | 'active' | 'ended'} ClientState */
+/** How long the sharing tab's socket stays open after handing the session to another tab. */
+const HANDOVER_GRACE_MS = 5000;
+/** How long a tab waits for the sharing tab to hand over before it takes the session itself. */
+const CLAIM_WAIT_MS = 600;
+/** A page too large to send is tried again after this long. */
+const TOO_LARGE_RETRY_MS = 10_000;
+
+/**
+ * `idle`: no session; `starting`: creating one; `active`: this tab shares the page; `standby`:
+ * the session goes on in another tab of the site; `ended`.
+ * @typedef {'idle' | 'starting' | 'active' | 'standby' | 'ended'} ClientState
+ */
 
 export class CobrowseClient extends EventTarget {
   /** @param {CobrowseOptions} [options] */
@@ -60,11 +86,17 @@ export class CobrowseClient extends EventTarget {
     this.state = 'idle';
     /** @type {string | null} */
     this.sessionId = null;
+    /** The session this tab knows: ID, token, socket URL. */
+    /** @type {StoredSession | null} */
+    this.session = null;
     /** @type {Mode} */
     this.mode = 'pointer';
     this.agentPresent = false;
     /** @type {Participant | null} */
     this.agent = null;
+    /** Supervisors watching, by participant ID. */
+    /** @type {Map<string, Participant>} */
+    this.observers = new Map();
     /** @type {Policy | null} */
     this.policy = null;
     /** @type {Recorder | null} */
@@ -75,14 +107,30 @@ export class CobrowseClient extends EventTarget {
     this.ui = null;
     /** @type {ActionExecutor | null} */
     this.executor = null;
+    /** @type {SessionStore | null} */
+    this.store = null;
+    /** @type {TabChannel | null} */
+    this.tabs = null;
     this.snapshotSent = false;
     this.initialized = false;
     /** @type {'page' | 'site' | 'unknown'} */
     this.leavingTo = 'unknown';
+    /** Undo what `#begin` set up for one sharing period. */
     /** @type {Array<() => void>} */
     this.cleanups = [];
     /** @type {Promise<void> | null} */
     this.stopping = null;
+    /** @type {unknown} */
+    this.claimTimer = null;
+    this.lastClaim = -Infinity;
+    /** Elements seen scrolling since the page loaded: a snapshot reads only their positions. */
+    /** @type {WeakSet<Node>} */
+    this.scrolledElements = new WeakSet();
+    /** How long a page too large to send waits before it is tried again (ms). */
+    this.tooLargeRetryMs = TOO_LARGE_RETRY_MS;
+    /** Snapshots already cut down to fit a frame. */
+    /** @type {WeakSet<object>} */
+    this.shrunk = new WeakSet();
   }
 
   /**
@@ -95,6 +143,10 @@ export class CobrowseClient extends EventTarget {
     if (this.initialized) return;
     this.initialized = true;
     const win = this.#win();
+    // From the first moment: elements the customer scrolls before sharing keep their position.
+    win.addEventListener('scroll', (event) => {
+      if (event.target) this.scrolledElements.add(/** @type {Node} */ (event.target));
+    }, { capture: true, passive: true });
     this.store = new SessionStore(this.options.storage !== undefined ? this.options.storage : safeSessionStorage(win));
     this.ui = new CustomerUi(win.document, {
       onStart: () => void this.start().catch(() => {}),
@@ -106,11 +158,18 @@ export class CobrowseClient extends EventTarget {
     const mount = () => this.ui?.mount();
     if (win.document.body) mount();
     else win.document.addEventListener('DOMContentLoaded', mount, { once: true });
+    if (this.options.tabs !== false) {
+      const channel = this.options.createChannel ? this.options.createChannel() : browserChannel(win);
+      this.tabs = new TabChannel(channel, (message) => this.#tabMessage(message), randomTabId());
+      this.#watchFocus(win);
+    }
     const stored = this.store.load();
     if (stored) {
       await this.#resume(stored);
     } else {
       this.ui.showStart(this.options.autoUi !== false);
+      // A tab opened while another tab shares: being in front, it takes the session over.
+      if (this.#inFront(win)) this.#claim(true);
     }
   }
 
@@ -120,7 +179,13 @@ export class CobrowseClient extends EventTarget {
    */
   async start() {
     if (!this.initialized) await this.init();
-    if (this.sessionId && this.state !== 'ended') return { id: this.sessionId };
+    if (this.sessionId && (this.state === 'active' || this.state === 'starting')) return { id: this.sessionId };
+    const stored = this.store?.load();
+    if (this.state === 'standby' && stored) {
+      // The session runs in another tab: share this one instead.
+      await this.#resume(stored);
+      return { id: stored.id };
+    }
     const win = this.#win();
     this.#setState('starting');
     this.ui?.setStarting(true);
@@ -128,8 +193,10 @@ export class CobrowseClient extends EventTarget {
       const base = serverBase(this.options.server ?? '', win.location.href);
       const created = await createSession(this.#fetch(), base);
       const wsUrl = websocketUrl(created.ws_url, base);
-      this.store?.save({ id: created.id, token: created.token, wsUrl, lastServerSeq: 0 });
-      this.#begin(created.id, created.token, wsUrl, 0, created.policy);
+      /** @type {StoredSession} */
+      const session = { id: created.id, token: created.token, wsUrl, lastServerSeq: 0 };
+      this.store?.save(session);
+      this.#begin(session, created.policy);
       return { id: created.id };
     } catch (err) {
       this.#setState('idle');
@@ -145,6 +212,7 @@ export class CobrowseClient extends EventTarget {
    * @returns {Promise<void>}
    */
   stop() {
+    if (this.state === 'standby') return this.#stopFromStandby();
     if (this.state !== 'active' && this.state !== 'starting') return Promise.resolve();
     if (this.stopping) return this.stopping;
     const win = this.#win();
@@ -180,9 +248,7 @@ export class CobrowseClient extends EventTarget {
     this.#setMode('pointer', 'customer');
   }
 
-  /**
-   * @param {import('./transport/session_store.js').StoredSession} stored
-   */
+  /** @param {StoredSession} stored */
   async #resume(stored) {
     const win = this.#win();
     const base = serverBase(this.options.server ?? '', win.location.href);
@@ -194,63 +260,80 @@ export class CobrowseClient extends EventTarget {
       // Without the policy nothing may go out unmasked: mask the whole page until it loads.
       policy = { ...emptyPolicy(), masking: { fields: [], text: [], images: [], pages: ['*'] } };
     }
-    this.#begin(stored.id, stored.token, stored.wsUrl, stored.lastServerSeq, policy);
+    if (this.state === 'active') return; // another tab handed the session over meanwhile
+    this.#begin(this.store?.load() ?? stored, policy);
   }
 
   /**
-   * @param {string} id
-   * @param {string} token
-   * @param {string} wsUrl
-   * @param {number} lastServerSeq
+   * Starts sharing this page in a session.
+   * @param {StoredSession} session
    * @param {Policy} policy
    */
-  #begin(id, token, wsUrl, lastServerSeq, policy) {
+  #begin(session, policy) {
     const win = this.#win();
-    this.sessionId = id;
+    this.#teardown();
+    this.sessionId = session.id;
+    this.session = session;
     this.policy = policy;
     this.snapshotSent = false;
     this.stopping = null;
+    this.leavingTo = 'unknown';
     const rules = new MaskRules(policy, win.document);
     const ui = this.ui;
     const uiHost = ui?.host ?? null;
     const timers = timersOf(win);
     const transport = new Transport({
-      url: wsUrl,
-      session: id,
-      token,
-      lastServerSeq,
+      url: session.wsUrl,
+      session: session.id,
+      token: session.token,
+      lastServerSeq: session.lastServerSeq,
       createSocket: this.options.createSocket ?? ((url) => /** @type {SocketLike} */ (/** @type {unknown} */ (new win.WebSocket(url)))),
       timers,
       onWelcome: (welcome, needSnapshot) => this.#welcome(welcome, needSnapshot),
       onFrame: (frame) => this.#frame(frame),
-      onFatal: (error) => this.#finish(error.code),
+      onFatal: (error) => (error.code === 'superseded' ? this.#standby() : this.#finish(error.code)),
       onPersist: (seq) => this.store?.saveSeq(seq),
+      onOversize: (tag, body, bytes) => this.#oversize(tag, body, bytes),
     });
     this.transport = transport;
-    this.recorder = new Recorder({
+    const canvas = this.options.canvas;
+    const recorder = new Recorder({
       win,
       rules,
       ignore: (node) => node === uiHost,
       emit: (tag, body) => transport.send(tag, body),
       timers,
+      sliceMs: this.options.sliceMs,
+      scrolledElements: this.scrolledElements,
+      maskUrl: (url) => maskQueryParams(url, this.store?.maskedParams() ?? []),
+      canvasMs: canvas === true ? 1000 : typeof canvas === 'number' && canvas > 0 ? canvas : 0,
     });
+    this.recorder = recorder;
     this.executor = new ActionExecutor({
       win,
       rules,
-      nodeById: (nodeId) => this.recorder?.nodeById(nodeId) ?? null,
+      nodeById: (nodeId) => recorder.nodeById(nodeId),
       isWriteMode: () => this.mode === 'write',
       siteOrigins: () => this.policy?.site_origins ?? [],
       onDispatch: (on) => {
-        if (this.recorder) this.recorder.dispatchingAction = on;
+        recorder.dispatchingAction = on;
       },
     });
-    this.recorder.start();
+    recorder.start();
     this.#watchPage(win);
     transport.connect();
-    ui?.showSession(id);
+    ui?.showSession(session.id);
     ui?.setMode(this.mode);
     this.#setState('active');
-    this.#emit('session_started', { id });
+    this.#emit('session_started', { id: session.id });
+  }
+
+  /** Stops the recorder and the page watchers of the current sharing period. */
+  #teardown() {
+    this.recorder?.stop();
+    this.recorder = null;
+    this.executor = null;
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
   }
 
   /**
@@ -270,6 +353,9 @@ export class CobrowseClient extends EventTarget {
     const agent = welcome.participants.find((p) => p.role === 'agent') ?? null;
     if (agent && !this.agentPresent) this.#agentJoined(agent, false);
     if (!agent && this.agentPresent) this.#agentLeft(null);
+    this.observers.clear();
+    for (const p of welcome.participants) if (p.role === 'observer') this.observers.set(p.id, p);
+    this.#showObservers();
     if (welcome.mode_request_pending) this.ui?.askConsent(agent?.name ?? '');
   }
 
@@ -294,7 +380,8 @@ export class CobrowseClient extends EventTarget {
         this.#setMode(frame.body.mode, frame.body.by);
         break;
       case 'action': {
-        const refusal = this.executor?.run(frame.body) ?? 'not_found';
+        // run() answers null when the action was carried out.
+        const refusal = this.executor ? this.executor.run(frame.body) : 'not_in_write_mode';
         if (refusal) this.transport?.send('action_refused', { aid: frame.body.aid, reason: refusal });
         this.recorder?.schedule();
         break;
@@ -329,12 +416,26 @@ export class CobrowseClient extends EventTarget {
       case 'agent_back':
         this.ui?.notice('The agent is back.', { timers });
         break;
-      case 'mode_denied':
+      case 'observer_joined':
+        if (notice.who) this.observers.set(notice.who.id, notice.who);
+        this.#showObservers();
+        this.ui?.notice(`${notice.who?.name || 'A supervisor'} is now watching this session. They can see the page but cannot act on it.`, { timers });
+        break;
+      case 'observer_left':
+        if (notice.who) this.observers.delete(notice.who.id);
+        else this.observers.clear();
+        this.#showObservers();
         break;
       default:
         break;
     }
     this.#emit('notice', { code: notice.code, who: notice.who ?? null, detail: notice.detail ?? null });
+  }
+
+  #showObservers() {
+    const observers = Array.from(this.observers.values());
+    this.ui?.setObservers(observers.map((p) => p.name));
+    this.#emit('observers_changed', { observers });
   }
 
   /**
@@ -374,20 +475,216 @@ export class CobrowseClient extends EventTarget {
   /** @param {string} reason */
   #finish(reason) {
     if (this.state === 'ended') return;
-    this.recorder?.stop();
+    const id = this.sessionId;
+    if (this.state === 'active' && id) this.tabs?.post({ t: 'ended', id, reason });
+    this.#teardown();
     this.transport?.close();
     this.store?.clear();
-    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    this.#clearClaim();
     this.mode = 'pointer';
     this.agentPresent = false;
+    this.observers.clear();
+    this.ui?.setObservers([]);
     this.#setState('ended');
     this.ui?.showEnded(END_REASON_TEXT[reason] ?? 'The co-browse session has ended.');
-    const id = this.sessionId;
     this.#emit('session_ended', { id, reason });
   }
 
+  // ------------------------------------------------------------------------------------------
+  // Frames larger than the server accepts
+
   /**
-   * Tells the server where the page is going as it unloads.
+   * A frame the transport could not send because it is too large.
+   * @param {FrameTag} tag
+   * @param {any} body
+   * @param {number} bytes
+   */
+  #oversize(tag, body, bytes) {
+    const transport = this.transport;
+    const recorder = this.recorder;
+    if (!transport || !recorder) return;
+    const limit = Math.max(1024, Math.floor(transport.maxFrameBytes / 16));
+    if (tag === 'mut') {
+      /** @type {Op[]} */
+      const ops = body.ops;
+      if (ops.length > 1) {
+        for (const part of splitOps(ops)) transport.send('mut', { ops: part });
+        return;
+      }
+      const smaller = this.shrunk.has(body) ? null : shrinkOp(ops[0], limit);
+      if (smaller) {
+        const next = { ops: [smaller] };
+        this.shrunk.add(next);
+        transport.send('mut', next);
+        return;
+      }
+      // One op larger than a frame: only a new snapshot makes the mirror whole again.
+      recorder.snapshot();
+      return;
+    }
+    if (tag === 'snapshot') {
+      const smaller = this.shrunk.has(body) ? null : shrinkSnapshot(body, limit);
+      if (smaller) {
+        this.shrunk.add(smaller);
+        transport.send('snapshot', smaller);
+        return;
+      }
+      // Still too large: the agent sees a short notice instead, and the page is tried again later.
+      console.warn(`Cobrowse: this page (${bytes} bytes) is too large to share; trying again in ${this.tooLargeRetryMs / 1000} s.`);
+      const placeholder = placeholderSnapshot(body, () => recorder.registry.reserve());
+      recorder.holdUntilRetry(this.tooLargeRetryMs);
+      transport.send('snapshot', placeholder);
+      this.#emit('page_too_large', { bytes });
+      return;
+    }
+    console.warn(`Cobrowse: a ${tag} frame of ${bytes} bytes is larger than the server accepts and was left out.`);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Tabs: the tab the customer last focused is the one shared.
+
+  /**
+   * @param {Window & typeof globalThis} win
+   * @returns {boolean}
+   */
+  #inFront(win) {
+    try {
+      return win.document.visibilityState !== 'hidden' && win.document.hasFocus();
+    } catch {
+      return false;
+    }
+  }
+
+  /** @param {Window & typeof globalThis} win */
+  #watchFocus(win) {
+    const onFocus = () => this.#claim(true);
+    const onVisible = () => {
+      if (this.#inFront(win)) this.#claim(true);
+    };
+    // Pointer and key presses say this tab is in use even where focus events are unreliable.
+    const onUse = () => this.#claim(false);
+    win.addEventListener('focus', onFocus);
+    win.document.addEventListener('visibilitychange', onVisible);
+    win.addEventListener('pointerdown', onUse, true);
+    win.addEventListener('keydown', onUse, true);
+  }
+
+  /**
+   * This tab came to the front: ask the sharing tab to hand the session over. A tab that knows
+   * the session takes it itself when no tab answers (the sharing tab was closed).
+   * @param {boolean} force Not rate-limited (a real focus event).
+   */
+  #claim(force) {
+    if (!this.tabs || this.state === 'active' || this.state === 'starting') return;
+    const timers = timersOf(this.#win());
+    const now = timers.now();
+    // Every click and key press says "in use"; a burst of them needs one message.
+    if (!force && now - this.lastClaim < 250) return;
+    this.lastClaim = now;
+    this.tabs.post({ t: 'focus' });
+    if (this.state !== 'standby' || this.claimTimer !== null) return;
+    this.claimTimer = timers.setTimeout(() => {
+      this.claimTimer = null;
+      const stored = this.store?.load();
+      if (this.state === 'standby' && stored) void this.#resume(stored);
+    }, CLAIM_WAIT_MS);
+  }
+
+  #clearClaim() {
+    if (this.claimTimer !== null) timersOf(this.#win()).clearTimeout(this.claimTimer);
+    this.claimTimer = null;
+  }
+
+  /** @param {TabMessage & {from: string}} message */
+  #tabMessage(message) {
+    const tabs = this.tabs;
+    if (!tabs) return;
+    switch (message.t) {
+      case 'focus':
+        if (this.state === 'active') this.#handOver(message.from);
+        break;
+      case 'handover':
+        if (message.to !== tabs.tabId || this.state === 'active') return;
+        this.#clearClaim();
+        this.store?.save(message.session);
+        this.#begin(message.session, message.policy);
+        break;
+      case 'seq': {
+        const stored = this.store?.load();
+        if (this.state !== 'active' && stored && stored.id === message.id && message.seq > stored.lastServerSeq) this.store?.saveSeq(message.seq);
+        break;
+      }
+      case 'stop':
+        if (this.state === 'active' && this.sessionId === message.id) void this.stop();
+        break;
+      case 'ended': {
+        const stored = this.store?.load();
+        if (this.state === 'standby' || (stored && stored.id === message.id)) {
+          this.store?.clear();
+          this.#finish(message.reason);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /**
+   * Gives the session to another tab: this page stops sharing and the other one connects with
+   * the same token, from the last frame this page applied.
+   * @param {string} to
+   */
+  #handOver(to) {
+    const transport = this.transport;
+    const session = this.session;
+    if (!transport || !session || !this.policy) return;
+    const handed = { ...session, lastServerSeq: transport.lastServerSeq };
+    this.store?.save(handed);
+    transport.send('leaving', { to: 'page' });
+    transport.detach(HANDOVER_GRACE_MS);
+    this.tabs?.post({ t: 'handover', to, session: handed, policy: this.policy });
+    this.#standby();
+  }
+
+  /** The session goes on in another tab: stop sharing this page, keep the session. */
+  #standby() {
+    this.#teardown();
+    this.transport?.close();
+    this.transport = null;
+    this.agentPresent = false;
+    this.#setState('standby');
+    if (this.sessionId) this.ui?.showStandby(this.sessionId);
+  }
+
+  /** Exit pressed in a tab that does not share: the sharing tab ends the session. */
+  #stopFromStandby() {
+    const id = this.sessionId;
+    if (!id) return Promise.resolve();
+    this.tabs?.post({ t: 'stop', id });
+    return new Promise(/** @param {(value?: void) => void} resolve */ (resolve) => {
+      const win = this.#win();
+      const timer = win.setTimeout(async () => {
+        // No tab answered: take the session and end it from here.
+        const stored = this.store?.load();
+        if (this.state === 'standby' && stored) {
+          await this.#resume(stored);
+          await this.stop();
+        }
+        resolve();
+      }, 1500);
+      this.addEventListener('session_ended', () => {
+        win.clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  /**
+   * Tells the server where the page is going as it unloads, and sends the page again when the
+   * browser brings it back from its back-forward cache.
    * @param {Window & typeof globalThis} win
    */
   #watchPage(win) {
@@ -402,20 +699,42 @@ export class CobrowseClient extends EventTarget {
         this.leavingTo = 'unknown';
       }
     };
-    const onSubmit = () => {
+    const onSubmit = (/** @type {Event} */ event) => {
       this.leavingTo = 'page';
+      // A GET form puts its fields into the next page's address: masked ones must not show there.
+      const form = /** @type {HTMLFormElement} */ (event.target);
+      const rules = this.recorder?.rules;
+      if (!rules || !form || form.localName !== 'form' || (form.method || 'get').toLowerCase() !== 'get') return;
+      /** @type {string[]} */
+      const names = [];
+      for (const field of Array.from(form.elements)) {
+        const name = field.getAttribute('name');
+        if (name && rules.isMasked(field, win.location.href)) names.push(name);
+      }
+      if (names.length > 0) this.store?.addMaskedParams(names);
     };
     const onHide = () => {
       this.recorder?.flush();
       this.transport?.send('leaving', { to: this.leavingTo });
+      const transport = this.transport;
+      if (this.sessionId && transport) this.tabs?.post({ t: 'seq', id: this.sessionId, seq: transport.lastServerSeq });
+    };
+    const onShow = (/** @type {PageTransitionEvent} */ event) => {
+      if (!event.persisted || this.state !== 'active') return;
+      // Restored from the back-forward cache: the server's page is whatever came after.
+      this.leavingTo = 'unknown';
+      this.transport?.connect();
+      this.recorder?.snapshot();
     };
     win.document.addEventListener('click', onClick, true);
     win.document.addEventListener('submit', onSubmit, true);
     win.addEventListener('pagehide', onHide);
+    win.addEventListener('pageshow', onShow);
     this.cleanups.push(() => {
       win.document.removeEventListener('click', onClick, true);
       win.document.removeEventListener('submit', onSubmit, true);
       win.removeEventListener('pagehide', onHide);
+      win.removeEventListener('pageshow', onShow);
     });
   }
 

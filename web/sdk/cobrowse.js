@@ -31,10 +31,14 @@ const tag = ownScriptTag();
 const data = tag?.dataset ?? {};
 // No data-server: the server that served this file. data-server="": the page's own origin.
 const server = data.server !== undefined ? data.server : new URL('..', import.meta.url).href;
+// data-canvas: "true" (an image a second) or an interval in ms.
+const canvasMs = Number(data.canvas);
 const client = new CobrowseClient({
   server,
   autoUi: flag(data.autoUi, true),
   ui: flag(data.ui, true),
+  canvas: Number.isFinite(canvasMs) && canvasMs > 0 ? canvasMs : flag(data.canvas, false),
+  tabs: flag(data.tabs, true),
 });
 
 /** @type {any} */ (window).Cobrowse = client;

@@ -184,7 +184,12 @@ export const MaskKind = Object.freeze({
 
 /** @typedef {{id: NodeId} & FormState} Input A field's live state (flattened FormState). */
 
-/** @typedef {{x: number, y: number, by?: Participant}} Pointer */
+/**
+ * A pointer position. From the customer, `id` names the element under the real pointer (the
+ * hovered element), so the agent's view can show hover states; the server relays customer
+ * pointer frames as sent. (Not yet in crates/protocol's `Pointer`; the server ignores it.)
+ * @typedef {{x: number, y: number, id?: NodeId, by?: Participant}} Pointer
+ */
 
 /** @typedef {{x: number, y: number, id?: NodeId, by?: Participant}} Click */
 

@@ -91,9 +91,7 @@ export class ActionExecutor {
    * @returns {boolean}
    */
   #masked(el) {
-    const rules = this.options.rules;
-    const ctx = rules.contextOf(el, this.win.location.href);
-    return ctx !== 0 || rules.effectiveMask(el, ctx) !== null;
+    return this.options.rules.isMasked(el, this.win.location.href);
   }
 
   /**

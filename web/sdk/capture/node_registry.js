@@ -3,6 +3,9 @@
 
 /** @typedef {import('../protocol.js').MaskKindCode} MaskKindCode */
 
+/** The marks of a node that is neither masked nor restricted. */
+const UNMARKED = Object.freeze({ m: null, r: false });
+
 export class NodeRegistry {
   constructor() {
     this.next = 1;
@@ -10,9 +13,29 @@ export class NodeRegistry {
     this.ids = new WeakMap();
     /** @type {Map<number, Node>} */
     this.nodes = new Map();
-    /** Marks last sent per node ID, to notice when a node becomes masked or restricted. */
+    /** Marks last sent for the marked nodes, to notice when a node becomes masked or restricted. */
     /** @type {Map<number, {m: MaskKindCode | null, r: boolean}>} */
     this.marks = new Map();
+  }
+
+  /**
+   * The marks last sent for a node (unmarked when none were).
+   * @param {number} id
+   * @returns {{m: MaskKindCode | null, r: boolean}}
+   */
+  markOf(id) {
+    return this.marks.get(id) ?? UNMARKED;
+  }
+
+  /**
+   * Records the marks sent for a node; only marked nodes take room.
+   * @param {number} id
+   * @param {MaskKindCode | null} m
+   * @param {boolean} r
+   */
+  setMark(id, m, r) {
+    if (m || r) this.marks.set(id, { m, r });
+    else this.marks.delete(id);
   }
 
   /**
@@ -28,6 +51,15 @@ export class NodeRegistry {
     }
     this.nodes.set(id, node);
     return id;
+  }
+
+  /**
+   * A new ID for something the mirror holds that is not a node of the page (the image standing
+   * for a canvas's content).
+   * @returns {number}
+   */
+  reserve() {
+    return this.next++;
   }
 
   /**
@@ -82,6 +114,15 @@ export class NodeRegistry {
         }
       }
     }
+  }
+
+  /**
+   * Forgets one ID (the node's subtree is the caller's business).
+   * @param {number} id
+   */
+  forgetId(id) {
+    this.nodes.delete(id);
+    this.marks.delete(id);
   }
 
   /** Forgets what the mirror holds (a fresh snapshot follows); IDs stay stable. */

@@ -11,8 +11,8 @@ import {
   formState,
   imageBox,
   isIgnored,
+  SnapshotJob,
   serializeNode,
-  serializeSnapshot,
   textValue,
   viewportOf,
 } from './serializer.js';
@@ -53,7 +53,30 @@ import { Throttle, timersOf } from './throttle.js';
  * @property {number} [pollMs] How often live form values are read without any event (ms).
  * @property {number} [pointerMs] Minimum time between pointer frames (ms).
  * @property {number} [scrollMs] Minimum time between scroll frames of one target (ms).
+ * @property {number} [sliceMs] Longest stretch of main-thread time one slice of a snapshot may
+ *   take (ms); a bigger page is written in several slices. Default 8.
+ * @property {(fn: () => void) => void} [yieldTask] Runs the next slice as a new task.
+ * @property {() => number} [now] A clock in ms for slicing (default `performance.now`).
+ * @property {WeakSet<Node>} [scrolledElements] Elements seen scrolling (the client starts
+ *   collecting them when the page loads, before any session); the recorder adds the ones it sees.
+ * @property {(url: string) => string} [maskUrl] Hides the values of masked fields that a GET form
+ *   put into the page's address.
+ * @property {number} [canvasMs] How often `<canvas>` content is sent as an image (ms); 0 (the
+ *   default) sends none.
  */
+
+/** Attribute of the image that stands for a canvas's content in the mirror (never on the page). */
+export const CANVAS_IMAGE_ATTRIBUTE = 'data-cobrowse-canvas';
+
+/**
+ * Goes with the canvas images: the agent's view shows a canvas's children (it runs no script), so
+ * the canvas's own fallback content is hidden there, leaving only the image.
+ */
+const CANVAS_STYLE = `canvas:has(>img[${CANVAS_IMAGE_ATTRIBUTE}]){font-size:0!important;line-height:0!important}` +
+  `canvas:has(>img[${CANVAS_IMAGE_ATTRIBUTE}])>:not([${CANVAS_IMAGE_ATTRIBUTE}]){display:none!important}`;
+
+/** Canvases larger than this (CSS pixels, either side) are scaled down before encoding. */
+const CANVAS_MAX_SIDE = 1280;
 
 const XLINK_NS = 'http://www.w3.org/1999/xlink';
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
@@ -86,7 +109,7 @@ function qualifiedName(record) {
 export function animationFrameScheduler(win) {
   return {
     request(fn) {
-      if (typeof win.requestAnimationFrame === 'function' && !win.document.hidden) {
+      if (typeof win.requestAnimationFrame === 'function' && win.document && !win.document.hidden) {
         return { raf: win.requestAnimationFrame(() => fn()) };
       }
       return { timer: win.setTimeout(fn, 50) };
@@ -95,6 +118,32 @@ export function animationFrameScheduler(win) {
       if (handle && handle.raf !== undefined) win.cancelAnimationFrame(handle.raf);
       if (handle && handle.timer !== undefined) win.clearTimeout(handle.timer);
     },
+  };
+}
+
+/**
+ * Runs callbacks as new tasks through a MessageChannel, which, unlike timers, browsers do not
+ * slow down in background tabs. Falls back to a zero timeout.
+ * @param {Window & typeof globalThis} win
+ * @returns {(fn: () => void) => void}
+ */
+export function taskYielder(win) {
+  /** @type {Array<() => void>} */
+  const queue = [];
+  /** @type {MessagePort | null} */
+  let port = null;
+  return (fn) => {
+    if (typeof win.MessageChannel !== 'function') {
+      win.setTimeout(fn, 0);
+      return;
+    }
+    if (!port) {
+      const channel = new win.MessageChannel();
+      channel.port1.onmessage = () => queue.shift()?.();
+      port = channel.port2;
+    }
+    queue.push(fn);
+    port.postMessage(0);
   };
 }
 
@@ -109,6 +158,12 @@ export class Recorder {
     this.scheduler = options.scheduler ?? animationFrameScheduler(options.win);
     this.timers = options.timers ?? timersOf(options.win);
     this.pollMs = options.pollMs ?? 500;
+    this.sliceMs = options.sliceMs ?? 8;
+    this.yieldTask = options.yieldTask ?? taskYielder(options.win);
+    const perf = options.win.performance;
+    this.now = options.now ?? (perf && typeof perf.now === 'function' ? () => perf.now() : () => Date.now());
+    this.canvasMs = options.canvasMs ?? 0;
+    this.scrolledElements = options.scrolledElements ?? new WeakSet();
     this.registry = new NodeRegistry();
     this.sheets = new StyleSheetWatcher(this.win, (sheet) => {
       if (sheet) this.dirtySheets.add(sheet);
@@ -149,11 +204,29 @@ export class Recorder {
     this.dispatchingAction = false;
     /** @type {Array<() => void>} */
     this.cleanups = [];
-    /** @type {{x: number, y: number} | null} */
+    /** @type {{x: number, y: number, id?: number} | null} */
     this.pointer = null;
+    /** How the last snapshot went: nodes written, slices, main-thread time (ms). */
+    this.snapshotStats = { nodes: 0, slices: 0, busyMs: 0, longestSliceMs: 0 };
+    /** The snapshot being written, when it takes more than one slice. */
+    /** @type {SnapshotJob | null} */
+    this.job = null;
+    /** Hosts that got an open shadow root after they were sent. */
+    /** @type {Set<Element>} */
+    this.newShadows = new Set();
+    /** Canvases the mirror holds, with the image last sent for each. */
+    /** @type {Map<Element, {vid: number | null, sid: number | null, src: string, size: string}>} */
+    this.canvases = new Map();
+    /** @type {unknown} */
+    this.canvasTimer = null;
+    /** @type {unknown} */
+    this.retryTimer = null;
+    /** Restores Element.prototype.attachShadow. */
+    /** @type {(() => void) | null} */
+    this.unpatchShadow = null;
 
     this.pointerThrottle = new Throttle(options.pointerMs ?? 33, () => {
-      if (this.pointer && this.ready) this.emit('pointer', { x: this.pointer.x, y: this.pointer.y });
+      if (this.pointer && this.ready) this.emit('pointer', { ...this.pointer });
     }, this.timers);
     this.scrollThrottle = new Throttle(options.scrollMs ?? 100, () => this.#sendScrolls(), this.timers);
     this.viewportThrottle = new Throttle(200, () => {
@@ -167,6 +240,8 @@ export class Recorder {
       ignore: this.ignoreNode,
       modifiedSheets: this.sheets.modified,
       onAttach: (node) => this.#attach(node),
+      scrolledElements: this.scrolledElements,
+      maskUrl: options.maskUrl,
     };
   }
 
@@ -179,10 +254,36 @@ export class Recorder {
       this.schedule();
     });
     this.sheets.start();
+    this.#watchShadows();
     this.#observe(this.doc);
     const win = this.win;
     this.#listen(win, 'resize', () => this.viewportThrottle.call());
     this.pollTimer = this.timers.setInterval(() => this.flush(), this.pollMs);
+    if (this.canvasMs > 0) this.canvasTimer = this.timers.setInterval(() => this.#sendCanvases(), this.canvasMs);
+  }
+
+  /**
+   * Hears of open shadow roots attached to elements the mirror already holds (a custom element
+   * upgraded after the snapshot): no MutationObserver reports those.
+   */
+  #watchShadows() {
+    const proto = this.win.Element?.prototype;
+    const original = proto?.attachShadow;
+    if (!proto || typeof original !== 'function') return;
+    const recorder = this;
+    /** @this {Element} @param {ShadowRootInit} init */
+    const wrapper = function (init) {
+      const root = original.call(this, init);
+      if (recorder.running && this.shadowRoot === root) {
+        recorder.newShadows.add(this);
+        recorder.schedule();
+      }
+      return root;
+    };
+    proto.attachShadow = wrapper;
+    this.unpatchShadow = () => {
+      if (proto.attachShadow === wrapper) proto.attachShadow = original;
+    };
   }
 
   /** Stops watching and restores everything it patched. */
@@ -193,6 +294,12 @@ export class Recorder {
     this.observer?.disconnect();
     this.observer = null;
     this.sheets.stop();
+    this.unpatchShadow?.();
+    this.unpatchShadow = null;
+    this.job = null;
+    if (this.canvasTimer !== null) this.timers.clearInterval(this.canvasTimer);
+    if (this.retryTimer !== null) this.timers.clearTimeout(this.retryTimer);
+    this.canvasTimer = this.retryTimer = null;
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     if (this.scheduled !== null) this.scheduler.cancel(this.scheduled);
     this.scheduled = null;
@@ -206,29 +313,94 @@ export class Recorder {
   }
 
   /**
-   * Serializes the whole page and sends it; pending changes are dropped (the snapshot already
-   * shows them) and the batch buffer stays locked until it is done.
-   * @returns {Snapshot}
+   * Serializes the whole page and sends it. Pending changes are dropped (the snapshot shows
+   * them). A big page is written in slices of at most `sliceMs` each, with the rest of the page's
+   * work running in between; changes made meanwhile are kept and sent as ops right after the
+   * snapshot, and nothing else is flushed until then.
+   * @returns {Snapshot | null} The snapshot when it was written in one slice, else null.
    */
   snapshot() {
     if (this.scheduled !== null) this.scheduler.cancel(this.scheduled);
     this.scheduled = null;
+    if (this.retryTimer !== null) this.timers.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     this.pending = [];
     this.observer?.takeRecords();
     this.dirtySheets.clear();
     this.reloadedFrames.clear();
     this.scrolled.clear();
+    this.newShadows.clear();
     this.registry.clear();
     this.fields.clear();
     this.adopters.clear();
-    const snapshot = serializeSnapshot(this.win, this.env);
-    this.lastUrl = snapshot.url;
-    this.pageMasked = this.rules.pageMasked(snapshot.url);
+    this.canvases.clear();
+    const started = this.now();
+    this.env.pageMasked = this.rules.pageMasked(this.win.location.href);
+    const job = new SnapshotJob(this.win, this.env);
+    this.job = job;
+    this.snapshotStats = { nodes: 0, slices: 0, busyMs: this.now() - started, longestSliceMs: 0 };
+    return this.#continueSnapshot(job, false);
+  }
+
+  /**
+   * @param {SnapshotJob} job
+   * @param {boolean} sliced
+   * @returns {Snapshot | null}
+   */
+  #continueSnapshot(job, sliced) {
+    if (this.job !== job) return null; // stopped, or a newer snapshot started
+    const started = this.now();
+    const snapshot = job.step(started + this.sliceMs, this.now, () => {
+      // Changes made while the snapshot was written in slices go into the snapshot itself.
+      const records = this.pending;
+      this.pending = [];
+      if (this.observer) for (const record of this.observer.takeRecords()) records.push(record);
+      return records;
+    });
+    const stats = this.snapshotStats;
+    const spent = this.now() - started;
+    stats.slices++;
+    stats.busyMs += spent;
+    stats.longestSliceMs = Math.max(stats.longestSliceMs, spent);
+    stats.nodes = job.count;
+    if (!snapshot) {
+      this.yieldTask(() => this.#continueSnapshot(job, true));
+      return null;
+    }
+    this.job = null;
+    this.lastUrl = job.url;
+    this.pageMasked = this.rules.pageMasked(job.url);
     this.lastFocus = JSON.stringify(snapshot.focus ?? { id: null });
     this.lastAdoptVersion = this.sheets.version;
     this.ready = true;
     this.emit('snapshot', snapshot);
+    // What changed while the snapshot was being written follows at once.
+    if (sliced) this.flush();
+    if (this.canvases.size > 0) this.#sendCanvases();
     return snapshot;
+  }
+
+  /** Whether a snapshot is being written. */
+  get snapshotting() {
+    return this.job !== null;
+  }
+
+  /**
+   * The page could not be sent (too large): send nothing until a snapshot is tried again after
+   * `retryMs`.
+   * @param {number} retryMs
+   */
+  holdUntilRetry(retryMs) {
+    this.ready = false;
+    this.registry.clear();
+    this.fields.clear();
+    this.adopters.clear();
+    this.canvases.clear();
+    if (this.retryTimer !== null) this.timers.clearTimeout(this.retryTimer);
+    this.retryTimer = this.timers.setTimeout(() => {
+      this.retryTimer = null;
+      if (this.running) this.snapshot();
+    }, retryMs);
   }
 
   /** Asks for a flush on the next animation frame. */
@@ -259,6 +431,8 @@ export class Recorder {
       this.scheduler.cancel(this.scheduled);
       this.scheduled = null;
     }
+    // While a snapshot is written in slices, records wait for it.
+    if (this.job) return;
     const records = this.pending;
     this.pending = [];
     if (this.observer) for (const record of this.observer.takeRecords()) records.push(record);
@@ -283,7 +457,7 @@ export class Recorder {
     this.#sendFocus();
     if (url !== this.lastUrl) {
       this.lastUrl = url;
-      this.emit('nav', { url, title: this.doc.title });
+      this.emit('nav', { url: this.env.maskUrl ? this.env.maskUrl(url) : url, title: this.doc.title });
     }
   }
 
@@ -375,32 +549,41 @@ export class Recorder {
       }
     }
 
+    // Open shadow roots attached to hosts the mirror already has.
+    for (const host of this.newShadows) {
+      const root = host.shadowRoot;
+      if (!root || !registry.has(host) || registry.has(root) || this.ignoreNode(root)) continue;
+      const serialized = serializeNode(root, this.#contentContextOf(host, ctxCache), this.env);
+      if (serialized) ops.push(['shadow', /** @type {number} */ (registry.idOf(host)), serialized]);
+    }
+    this.newShadows.clear();
+
     // Attributes: the final value of each changed attribute, once.
     for (const [el, names] of attrs) {
       if (!registry.has(el) || done.has(el) || this.#insideAdded(el, done)) continue;
       const id = /** @type {number} */ (registry.idOf(el));
       const parentCtx = this.#contextOfParent(el, ctxCache);
       const mask = this.rules.effectiveMask(el, parentCtx);
-      const previous = registry.marks.get(id);
-      if (previous && previous.m !== mask && mask !== null) {
+      const previous = registry.markOf(id);
+      if (previous.m !== mask && mask !== null) {
         this.#remask(el, id, mask, parentCtx, ops, ctxCache);
         continue;
       }
-      const inner = contentContext(el, previous?.m ?? null, parentCtx);
+      const inner = contentContext(el, previous.m, parentCtx);
       for (const name of names) {
         const raw = el.getAttribute(name);
         if (raw === null) {
           if (!name.startsWith('on')) ops.push(['attr', id, name, null]);
           continue;
         }
-        const value = attributeValue(el, name, raw, previous?.m ?? null, inner);
+        const value = attributeValue(el, name, raw, previous.m, inner);
         if (value === null && name.startsWith('on')) continue;
         ops.push(['attr', id, name, value]);
       }
       const restricted = this.rules.isRestricted(el);
-      if (previous && previous.r !== restricted) {
+      if (previous.r !== restricted) {
         ops.push(['mark', id, previous.m, restricted]);
-        registry.marks.set(id, { m: previous.m, r: restricted });
+        registry.setMark(id, previous.m, restricted);
       }
       this.#recheckDescendants(el, ops, ctxCache, done);
     }
@@ -415,7 +598,7 @@ export class Recorder {
       if (parent && parent.nodeType === 1 && /** @type {Element} */ (parent).localName === 'style') {
         ops.push(['text', id, absoluteCssUrls(data, parent.baseURI ?? '')]);
       } else {
-        ops.push(['text', id, textValue(node, data, parent ? this.#contentContextOf(parent, ctxCache) : 0)]);
+        ops.push(['text', id, textValue(node, data, (parent ? this.#contentContextOf(parent, ctxCache) : 0) | this.rules.stuck(node))]);
       }
     }
     return true;
@@ -451,7 +634,7 @@ export class Recorder {
   #remask(el, id, mask, parentCtx, ops, ctxCache) {
     const restricted = this.rules.isRestricted(el);
     ops.push(['mark', id, mask, restricted]);
-    this.registry.marks.set(id, { m: mask, r: restricted });
+    this.registry.setMark(id, mask, restricted);
     const inner = contentContext(el, mask, parentCtx);
     ctxCache.set(el, inner);
     for (let i = 0; i < el.attributes.length; i++) {
@@ -464,6 +647,13 @@ export class Recorder {
       const box = imageBox(el);
       if (box.w > 0) ops.push(['attr', id, 'width', String(box.w)]);
       if (box.h > 0) ops.push(['attr', id, 'height', String(box.h)]);
+    }
+    const canvas = this.canvases.get(el);
+    if (canvas && canvas.vid !== null) {
+      ops.push(['rm', canvas.vid]);
+      if (canvas.sid !== null) ops.push(['rm', canvas.sid]);
+      canvas.vid = canvas.sid = null;
+      canvas.src = '';
     }
     // Children go out again under the new mask: remove each, then add it back.
     /** @type {Node[]} */
@@ -516,15 +706,15 @@ export class Recorder {
     for (const child of matches) {
       if (!this.registry.has(child) || done.has(child)) continue;
       const id = /** @type {number} */ (this.registry.idOf(child));
-      const previous = this.registry.marks.get(id);
+      const previous = this.registry.markOf(id);
       const parentCtx = this.#contextOfParent(child, ctxCache);
       const mask = rules.effectiveMask(child, parentCtx);
       const restricted = rules.isRestricted(child);
-      if (previous && previous.m !== mask && mask !== null) {
+      if (previous.m !== mask && mask !== null) {
         this.#remask(child, id, mask, parentCtx, ops, ctxCache);
-      } else if (previous && previous.r !== restricted) {
+      } else if (previous.r !== restricted) {
         ops.push(['mark', id, previous.m, restricted]);
-        this.registry.marks.set(id, { m: previous.m, r: restricted });
+        this.registry.setMark(id, previous.m, restricted);
       }
     }
   }
@@ -537,7 +727,7 @@ export class Recorder {
    */
   #contextOfParent(node, cache) {
     const parent = parentAcrossBoundaries(node);
-    return parent ? this.#contentContextOf(parent, cache) : this.pageMasked ? CTX_ALL : 0;
+    return (parent ? this.#contentContextOf(parent, cache) : this.pageMasked ? CTX_ALL : 0) | this.rules.stuck(node);
   }
 
   /**
@@ -666,7 +856,7 @@ export class Recorder {
         continue;
       }
       const id = /** @type {number} */ (this.registry.idOf(field));
-      const mask = this.registry.marks.get(id)?.m ?? null;
+      const mask = this.registry.markOf(id).m;
       const state = formState(field, mask !== null);
       if (!state) continue;
       const text = JSON.stringify(state);
@@ -687,8 +877,10 @@ export class Recorder {
   #sendScrolls() {
     if (!this.ready) return;
     for (const target of this.scrolled) {
-      if (target === this.doc) {
-        this.emit('scroll', { id: /** @type {number} */ (this.registry.idOf(this.doc)), x: this.win.scrollX || 0, y: this.win.scrollY || 0 });
+      if (target.nodeType === 9) {
+        // A document: the page's own, or a frame's.
+        const view = /** @type {Document} */ (target).defaultView;
+        if (view && this.registry.has(target)) this.emit('scroll', { id: /** @type {number} */ (this.registry.idOf(target)), x: view.scrollX || 0, y: view.scrollY || 0 });
       } else if (this.registry.has(target)) {
         const el = /** @type {Element} */ (target);
         this.emit('scroll', { id: /** @type {number} */ (this.registry.idOf(el)), x: el.scrollLeft, y: el.scrollTop });
@@ -720,9 +912,46 @@ export class Recorder {
       this.frameDocs.set(el, frameDocument(el));
       return;
     }
+    if (el.localName === 'canvas') {
+      if (this.canvasMs > 0) this.canvases.set(el, { vid: null, sid: null, src: '', size: '' });
+      return;
+    }
     const id = /** @type {number} */ (this.registry.idOf(el));
-    const mask = this.registry.marks.get(id)?.m ?? null;
+    const mask = this.registry.markOf(id).m;
     this.fields.set(el, JSON.stringify(formState(el, mask !== null)));
+  }
+
+  /**
+   * Sends the content of each canvas as an image that changed since last time. The image goes
+   * into the mirror as the canvas's last child: the agent's view runs no script, so it shows a
+   * canvas's children instead of the canvas. Masked canvases and tainted ones send nothing.
+   */
+  #sendCanvases() {
+    if (!this.ready || this.job) return;
+    /** @type {Op[]} */
+    const ops = [];
+    for (const [canvas, last] of this.canvases) {
+      if (!this.registry.has(canvas)) {
+        this.canvases.delete(canvas);
+        continue;
+      }
+      const id = /** @type {number} */ (this.registry.idOf(canvas));
+      if (this.registry.markOf(id).m) continue;
+      const image = canvasImage(/** @type {HTMLCanvasElement} */ (canvas), this.doc);
+      if (!image) continue;
+      if (last.vid === null) {
+        last.sid = this.registry.reserve();
+        ops.push(['add', id, null, { id: last.sid, k: 'e', n: 'style', a: { [CANVAS_IMAGE_ATTRIBUTE]: '' }, c: [{ id: this.registry.reserve(), k: 'x', v: CANVAS_STYLE }] }]);
+        last.vid = this.registry.reserve();
+        ops.push(['add', id, null, { id: last.vid, k: 'e', n: 'img', a: { [CANVAS_IMAGE_ATTRIBUTE]: '', alt: '', src: image.src, style: image.style } }]);
+      } else {
+        if (image.src !== last.src) ops.push(['attr', last.vid, 'src', image.src]);
+        if (image.style !== last.size) ops.push(['attr', last.vid, 'style', image.style]);
+      }
+      last.src = image.src;
+      last.size = image.style;
+    }
+    if (ops.length > 0) this.emit('mut', { ops });
   }
 
   /**
@@ -743,14 +972,20 @@ export class Recorder {
     this.#listen(root, 'scroll', (event) => {
       const target = /** @type {Node} */ (event.target);
       if (!target || this.#fromIgnored(event)) return;
-      this.scrolled.add(target.nodeType === 9 ? this.doc : target);
+      this.scrolledElements.add(target);
+      this.scrolled.add(target);
       this.scrollThrottle.call();
     });
     if (root === this.doc) {
       this.#listen(root, 'selectionchange', onField);
       const move = (/** @type {Event} */ event) => {
         const e = /** @type {MouseEvent} */ (event);
-        this.pointer = { x: e.clientX, y: e.clientY };
+        // The element under the real pointer, so the agent's view can show it hovered.
+        const target = /** @type {Node | undefined} */ (event.composedPath()[0]);
+        /** @type {{x: number, y: number, id?: number}} */
+        const pointer = { x: e.clientX, y: e.clientY };
+        if (target && this.registry.has(target)) pointer.id = this.registry.idOf(target);
+        this.pointer = pointer;
         this.pointerThrottle.call();
       };
       this.#listen(root, typeof this.win.PointerEvent === 'function' ? 'pointermove' : 'mousemove', move);
@@ -783,5 +1018,40 @@ export class Recorder {
     const options = { capture: true, passive: true };
     target.addEventListener(type, handler, options);
     this.cleanups.push(() => target.removeEventListener(type, handler, options));
+  }
+}
+
+/**
+ * A canvas's content as a data URL (scaled down when large) and the CSS size of its box, or
+ * null when it cannot be read (tainted by a cross-origin image) or has no size.
+ * @param {HTMLCanvasElement} canvas
+ * @param {Document} doc
+ * @returns {{src: string, style: string} | null}
+ */
+export function canvasImage(canvas, doc) {
+  const w = canvas.width;
+  const h = canvas.height;
+  if (!w || !h) return null;
+  let box = { width: w, height: h };
+  try {
+    const rect = canvas.getBoundingClientRect();
+    if (rect.width > 0 && rect.height > 0) box = rect;
+  } catch {
+    // no layout
+  }
+  const style = `display:inline-block;width:${Math.round(box.width)}px;height:${Math.round(box.height)}px`;
+  try {
+    let source = canvas;
+    const scale = Math.min(1, CANVAS_MAX_SIDE / Math.max(w, h));
+    if (scale < 1) {
+      source = /** @type {HTMLCanvasElement} */ (doc.createElement('canvas'));
+      source.width = Math.max(1, Math.round(w * scale));
+      source.height = Math.max(1, Math.round(h * scale));
+      source.getContext('2d')?.drawImage(canvas, 0, 0, source.width, source.height);
+    }
+    const src = source.toDataURL('image/webp', 0.7);
+    return src.startsWith('data:image/') ? { src, style } : null;
+  } catch {
+    return null;
   }
 }

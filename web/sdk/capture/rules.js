@@ -160,6 +160,32 @@ export class MaskRules {
     this.restrictSelector = combine(policy.restrictions.selectors, doc);
     /** @type {WeakMap<Element, MaskKindCode>} */
     this.sticky = new WeakMap();
+    /** Mask context each node was sent under, so it keeps it wherever it moves. */
+    /** @type {WeakMap<Node, number>} */
+    this.stuckContexts = new WeakMap();
+    /** Whether anything was ever sent masked (until then, nothing needs looking up). */
+    this.anyStuck = false;
+  }
+
+  /**
+   * The mask context a node was sent under before (0 when none): content once masked stays
+   * masked when the page moves it out from under its masked ancestor.
+   * @param {Node} node
+   * @returns {number}
+   */
+  stuck(node) {
+    return this.anyStuck ? this.stuckContexts.get(node) ?? 0 : 0;
+  }
+
+  /**
+   * Remembers the mask context a node is sent under.
+   * @param {Node} node
+   * @param {number} ctx
+   */
+  stick(node, ctx) {
+    if (ctx === 0) return;
+    this.anyStuck = true;
+    this.stuckContexts.set(node, ctx | this.stuck(node));
   }
 
   /**
@@ -259,6 +285,18 @@ export class MaskRules {
       if (child.localName === 'img') return this.effectiveMask(child, ctx) === 'image';
     }
     return false;
+  }
+
+  /**
+   * Whether an element is masked where it is now: by its own rule, by an ancestor's, by the page,
+   * or because it was sent masked before.
+   * @param {Element} el
+   * @param {string} pageUrl
+   * @returns {boolean}
+   */
+  isMasked(el, pageUrl) {
+    const ctx = this.contextOf(el, pageUrl) | this.stuck(el);
+    return ctx !== 0 || this.effectiveMask(el, ctx) !== null;
   }
 
   /**

@@ -8,13 +8,18 @@
  * @param {string} value
  * @param {string} base
  * @param {boolean} [keepFragments]
+ * @param {((url: string) => string) | null} [legacy] Resolves a URL the way the page's document
+ *   does (see `legacyResolver`); used for URLs with non-ASCII characters.
  * @returns {string}
  */
-export function absoluteUrl(value, base, keepFragments = false) {
+export function absoluteUrl(value, base, keepFragments = false, legacy = null) {
   const trimmed = value.trim();
   if (trimmed === '') return value;
   if (keepFragments && trimmed.startsWith('#')) return value;
-  if (/^(data|blob|about|mailto|tel):/i.test(trimmed)) return value;
+  // Already absolute (it has a scheme): nothing to resolve.
+  if (/^[a-z][a-z\d+.-]*:/i.test(trimmed)) return value;
+  // eslint-disable-next-line no-control-regex
+  if (legacy && /[^\u0000-\u007f]/.test(trimmed)) return legacy(trimmed);
   try {
     return new URL(trimmed, base).href;
   } catch {
@@ -29,6 +34,7 @@ export function absoluteUrl(value, base, keepFragments = false) {
  * @returns {boolean}
  */
 export function isScriptUrl(value) {
+  if (!value.includes(':')) return false; // most URLs on a page are relative
   // eslint-disable-next-line no-control-regex
   const cleaned = value.replace(/[\u0000-\u0020]/g, '').toLowerCase();
   return cleaned.startsWith('javascript:') || cleaned.startsWith('vbscript:');
@@ -79,12 +85,32 @@ export function parseSrcset(srcset) {
  * Makes every URL of a `srcset` absolute.
  * @param {string} srcset
  * @param {string} base
+ * @param {((url: string) => string) | null} [legacy]
  * @returns {string}
  */
-export function absoluteSrcset(srcset, base) {
+export function absoluteSrcset(srcset, base, legacy = null) {
   return parseSrcset(srcset)
-    .map(({ url, descriptor }) => (descriptor ? `${absoluteUrl(url, base)} ${descriptor}` : absoluteUrl(url, base)))
+    .map(({ url, descriptor }) => (descriptor ? `${absoluteUrl(url, base, false, legacy)} ${descriptor}` : absoluteUrl(url, base, false, legacy)))
     .join(', ');
+}
+
+/**
+ * For a page in a legacy encoding (Shift_JIS, windows-1252…), a resolver that makes a URL
+ * absolute the way the page's own links are: the query part is percent-encoded in the page's
+ * encoding, not in UTF-8, so the agent's view asks for the very same address. Null for UTF-8
+ * pages, where the URL parser does the same.
+ * @param {Document} doc
+ * @returns {((url: string) => string) | null}
+ */
+export function legacyResolver(doc) {
+  if (!doc || /^utf-?8$/i.test(doc.characterSet)) return null;
+  /** @type {HTMLAnchorElement | null} */
+  let anchor = null;
+  return (url) => {
+    anchor ??= /** @type {HTMLAnchorElement} */ (doc.createElement('a'));
+    anchor.setAttribute('href', url);
+    return anchor.href || url;
+  };
 }
 
 const CSS_URL = /url\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^)'"\s]*))\s*\)/gi;
@@ -124,12 +150,42 @@ const URL_ATTRIBUTES = new Set([
  * @param {string} value
  * @param {string} base
  * @param {boolean} svg
+ * @param {((url: string) => string) | null} [legacy] See `legacyResolver`.
  * @returns {string}
  */
-export function absoluteAttribute(name, value, base, svg) {
-  if (name === 'srcset' || name === 'imagesrcset') return absoluteSrcset(value, base);
-  if (name === 'style') return absoluteCssUrls(value, base);
-  if (name === 'ping') return value.split(/\s+/).filter(Boolean).map((u) => absoluteUrl(u, base)).join(' ');
-  if (URL_ATTRIBUTES.has(name)) return absoluteUrl(value, base, svg || name === 'href');
+export function absoluteAttribute(name, value, base, svg, legacy = null) {
+  if (name === 'srcset' || name === 'imagesrcset') return absoluteSrcset(value, base, legacy);
+  if (name === 'style') return absoluteCssUrls(value, base); // CSS URLs are always UTF-8
+  if (name === 'ping') return value.split(/\s+/).filter(Boolean).map((u) => absoluteUrl(u, base, false, legacy)).join(' ');
+  if (URL_ATTRIBUTES.has(name)) return absoluteUrl(value, base, svg || name === 'href', legacy);
   return value;
+}
+
+/**
+ * A URL with the values of the named query parameters replaced by asterisks (the page came from
+ * a GET form whose masked fields put their values into the address).
+ * @param {string} url
+ * @param {Iterable<string>} names
+ * @returns {string}
+ */
+export function maskQueryParams(url, names) {
+  const hidden = new Set(names);
+  const q = url.indexOf('?');
+  if (hidden.size === 0 || q < 0) return url;
+  const hash = url.indexOf('#', q);
+  const query = url.slice(q + 1, hash < 0 ? undefined : hash);
+  const masked = query.split('&').map((pair) => {
+    const eq = pair.indexOf('=');
+    if (eq < 0) return pair;
+    let name = pair.slice(0, eq);
+    try {
+      name = decodeURIComponent(name.replace(/\+/g, ' '));
+    } catch {
+      // keep it raw
+    }
+    if (!hidden.has(name)) return pair;
+    const value = pair.slice(eq + 1);
+    return `${pair.slice(0, eq)}=${'*'.repeat(Math.min(value.length, 64))}`;
+  });
+  return `${url.slice(0, q + 1)}${masked.join('&')}${hash < 0 ? '' : url.slice(hash)}`;
 }

@@ -52,7 +52,7 @@ function setup() {
     return socket;
   };
   /** @param {Storage} [store] */
-  const make = (store = storage) => new CobrowseClient({ window: win, server: '', fetch: fetchFn, createSocket, storage: store });
+  const make = (store = storage) => new CobrowseClient({ window: win, server: '', fetch: fetchFn, createSocket, storage: store, sliceMs: Infinity });
   return { win, make, sockets, requests, map, storage };
 }
 

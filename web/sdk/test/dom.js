@@ -41,6 +41,7 @@ export function record(html, options = {}) {
       wire.push(JSON.stringify([tag, frames.length, body]));
     },
     scheduler: { request: (fn) => queued.push(fn), cancel: () => {} },
+    sliceMs: Infinity,
     timers: {
       setTimeout: () => 0,
       clearTimeout: () => {},

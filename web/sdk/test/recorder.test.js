@@ -157,7 +157,7 @@ test('CSSOM changes send the sheet as rule text', () => {
   assert.equal(ops[0][1], byId(w.snapshot.doc, 'st').id);
   assert.match(ops[0][2], /\.b/);
   // A new snapshot carries the modified text in `css`.
-  const snap = w.recorder.snapshot();
+  const snap = /** @type {any} */ (w.recorder.snapshot());
   assert.match(byId(snap.doc, 'st').css, /\.b/);
   w.recorder.stop();
   sheet.insertRule('.c { color: green; }', 0);
@@ -169,7 +169,7 @@ test('changes in open shadow roots are recorded against the shadow root', () => 
   const host = /** @type {Element} */ (w.doc.getElementById('host'));
   const root = host.attachShadow({ mode: 'open' });
   root.innerHTML = '<i>1</i>';
-  const snap = w.recorder.snapshot();
+  const snap = /** @type {any} */ (w.recorder.snapshot());
   const rootId = byId(snap.doc, 'host').sh.id;
   const before = w.frames.length;
   root.appendChild(w.doc.createElement('b'));
@@ -195,4 +195,104 @@ test('nothing is sent before the first snapshot or after stop', () => {
   w.doc.body.appendChild(w.doc.createElement('div'));
   w.recorder.flush();
   assert.equal(w.frames.length, count);
+});
+
+test('a shadow root attached to an element already sent (a custom element upgraded later) goes out as a shadow op', () => {
+  const w = record('<!DOCTYPE html><body><late-card id="card">light</late-card></body>');
+  const cardId = byId(w.snapshot.doc, 'card').id;
+  const root = /** @type {Element} */ (w.doc.getElementById('card')).attachShadow({ mode: 'open' });
+  root.innerHTML = '<b>inside</b><slot></slot>';
+  w.recorder.flush();
+  const ops = w.opsSince(1);
+  const shadow = ops.find((op) => op[0] === 'shadow');
+  assert.ok(shadow, JSON.stringify(ops));
+  assert.equal(shadow[1], cardId);
+  assert.equal(shadow[2].k, 'f');
+  assert.equal(shadow[2].c[0].n, 'b');
+  // Later changes inside it are recorded against it.
+  root.appendChild(w.doc.createElement('hr'));
+  w.recorder.flush();
+  assert.deepEqual(w.opsSince(2).map((op) => [op[0], op[1]]), [['add', shadow[2].id]]);
+  // Closed roots stay private.
+  const closed = w.doc.createElement('div');
+  w.doc.body.appendChild(closed);
+  w.recorder.flush();
+  const before = w.frames.length;
+  closed.attachShadow({ mode: 'closed' }).innerHTML = '<p>private</p>';
+  w.recorder.flush();
+  assert.ok(!JSON.stringify(w.frames.slice(before)).includes('private'));
+  w.recorder.stop();
+});
+
+test('pointer frames name the element under the real pointer (hover), not guessed from clicks', () => {
+  const w = record(PAGE);
+  const p = /** @type {Element} */ (w.doc.getElementById('p'));
+  p.dispatchEvent(new w.win.MouseEvent('mousemove', { bubbles: true, clientX: 12, clientY: 34 }));
+  const pointer = w.frames.find((f) => f.tag === 'pointer');
+  assert.deepEqual(pointer?.body, { x: 12, y: 34, id: byId(w.snapshot.doc, 'p').id });
+  w.recorder.stop();
+});
+
+test('elements scrolled before sharing keep their position in the snapshot; only those are read', () => {
+  const w = record('<!DOCTYPE html><body><div id="box" style="overflow:auto;height:20px"><p>a</p><p>b</p></div><div id="other"></div></body>');
+  const box = /** @type {HTMLElement} */ (w.doc.getElementById('box'));
+  const other = /** @type {HTMLElement} */ (w.doc.getElementById('other'));
+  // jsdom has no layout: give both a scroll position; only the one seen scrolling is read.
+  Object.defineProperty(box, 'scrollTop', { value: 15, configurable: true });
+  Object.defineProperty(other, 'scrollTop', { value: 99, configurable: true });
+  box.dispatchEvent(new w.win.Event('scroll'));
+  const snap = /** @type {any} */ (w.recorder.snapshot());
+  const boxId = byId(snap.doc, 'box').id;
+  assert.deepEqual(snap.scroll.filter((/** @type {any} */ s) => s.id !== snap.doc.id), [{ id: boxId, x: 0, y: 15 }]);
+  w.recorder.stop();
+});
+
+test('canvas images: off by default; with the option, the content goes out as a stand-in image, masked canvases excepted', async () => {
+  const html = '<!DOCTYPE html><body><canvas id="c" width="20" height="10">fallback</canvas><canvas id="m" width="20" height="10" data-cobrowse-mask></canvas></body>';
+  const off = record(html);
+  assert.ok(!JSON.stringify(off.frames).includes('data-cobrowse-canvas'));
+  off.recorder.stop();
+
+  const { makeWindow } = await import('./dom.js');
+  const { MaskRules, normalizePolicy } = await import('../capture/rules.js');
+  const { Recorder } = await import('../capture/recorder.js');
+  const win = makeWindow(html);
+  let picture = 'data:image/webp;base64,AAAA';
+  for (const canvas of win.document.querySelectorAll('canvas')) {
+    /** @type {any} */ (canvas).toDataURL = () => picture;
+  }
+  /** @type {Array<{tag: string, body: any}>} */
+  const frames = [];
+  /** @type {Array<() => void>} */
+  const ticks = [];
+  const recorder = new Recorder({
+    win,
+    rules: new MaskRules(normalizePolicy({}), win.document),
+    emit: (tag, body) => frames.push({ tag, body }),
+    scheduler: { request: () => 0, cancel: () => {} },
+    timers: { setTimeout: () => 0, clearTimeout: () => {}, setInterval: (fn) => ticks.push(fn), clearInterval: () => {}, now: () => 0 },
+    sliceMs: Infinity,
+    canvasMs: 500,
+  });
+  recorder.start();
+  const snap = /** @type {any} */ (recorder.snapshot());
+  const canvasId = byId(snap.doc, 'c').id;
+  const [style, add] = frames.find((f) => f.tag === 'mut')?.body.ops ?? [];
+  assert.equal(style[3].n, 'style', 'a style that hides the fallback content in the agent\'s view');
+  assert.equal(add[0], 'add');
+  assert.equal(add[1], canvasId);
+  assert.equal(add[2], null);
+  assert.equal(add[3].n, 'img');
+  assert.equal(add[3].a.src, picture);
+  assert.ok('data-cobrowse-canvas' in add[3].a);
+  assert.ok(!JSON.stringify(frames).includes(`"add",${byId(snap.doc, 'm').id},`), 'a masked canvas sends nothing');
+  // Unchanged content sends nothing; new content updates the image.
+  const count = frames.length;
+  for (const tick of ticks) tick();
+  assert.equal(frames.length, count);
+  picture = 'data:image/webp;base64,BBBB';
+  for (const tick of ticks) tick();
+  assert.deepEqual(frames.at(-1)?.body.ops, [['attr', add[3].id, 'src', picture]]);
+  recorder.stop();
+  win.close();
 });

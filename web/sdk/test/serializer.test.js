@@ -106,7 +106,7 @@ test('form state is read from properties, not attributes', () => {
   /** @type {any} */ (doc.getElementById('c')).checked = true;
   /** @type {any} */ (doc.getElementById('ta')).value = 'typed';
   /** @type {any} */ (doc.getElementById('s')).selectedIndex = 1;
-  const snap = win.recorder.snapshot();
+  const snap = /** @type {any} */ (win.recorder.snapshot());
   assert.deepEqual(byId(snap.doc, 't').st, { v: 'live' });
   assert.equal(byId(snap.doc, 't').a.value, 'attr');
   assert.deepEqual(byId(snap.doc, 'c').st, { ch: true });
@@ -122,7 +122,7 @@ test('open shadow roots and same-origin iframes are included', () => {
   const frame = /** @type {HTMLIFrameElement} */ (w.doc.getElementById('fr'));
   const fdoc = /** @type {Document} */ (frame.contentDocument);
   fdoc.body.innerHTML = '<b>framed</b>';
-  const snap = w.recorder.snapshot();
+  const snap = /** @type {any} */ (w.recorder.snapshot());
   const h = byId(snap.doc, 'host');
   assert.equal(h.sh.k, 'f');
   assert.equal(h.sh.c[0].n, 'span');

@@ -168,7 +168,7 @@ test('server frames are acknowledged and duplicates dropped', () => {
   s.receive(['pointer', 4, { x: 1, y: 1 }]);
   s.receive(['pointer', 5, { x: 1, y: 1 }]);
   assert.deepEqual(s.frames().filter((f) => f[0] === 'ack').at(-1), ['ack', 0, { a: 5 }]);
-  assert.deepEqual(persisted, [2, 5]);
+  assert.deepEqual(persisted, [1, 2, 3, 4, 5], 'every frame is persisted before it is applied, acked or not');
 });
 
 test('heartbeats are answered with the same ts', () => {
@@ -228,4 +228,51 @@ test('server and socket URLs', () => {
   assert.equal(serverBase('https://cb.example:8443', 'https://shop.example/'), 'https://cb.example:8443/');
   assert.equal(websocketUrl('/ws/v1', 'https://cb.example/'), 'wss://cb.example/ws/v1');
   assert.equal(websocketUrl('/ws/v1', 'http://localhost:8080/'), 'ws://localhost:8080/ws/v1');
+});
+
+test('a frame larger than the server accepts is not numbered or sent: no gap, and the caller is told', () => {
+  /** @type {Array<{tag: string, bytes: number}>} */
+  const oversize = [];
+  const { transport, sockets } = setup({ onOversize: (/** @type {string} */ tag, /** @type {any} */ _body, /** @type {number} */ bytes) => oversize.push({ tag, bytes }) });
+  transport.connect();
+  sockets[0].onopen?.({});
+  sockets[0].receive(['welcome', 0, { ...WELCOME, snapshot_needed: false, max_frame_bytes: 200 }]);
+  assert.equal(transport.send('mut', { ops: [['text', 1, 'x'.repeat(300)]] }), -1);
+  // Multi-byte text counts in UTF-8 bytes: 80 characters of 3 bytes each are too many.
+  assert.equal(transport.send('mut', { ops: [['text', 1, '日'.repeat(80)]] }), -1);
+  assert.deepEqual(oversize.map((o) => o.tag), ['mut', 'mut']);
+  assert.ok(oversize[1].bytes > 200);
+  assert.equal(transport.send('mut', { ops: [['text', 1, 'small']] }), 1, 'the next frame takes the number');
+  assert.deepEqual(sockets[0].frames().map((f) => f[1]), [0, 1]);
+});
+
+test('every server frame is persisted before it is handed on', () => {
+  /** @type {Array<[string, number]>} */
+  const order = [];
+  const { transport, sockets } = setup({
+    onPersist: (/** @type {number} */ seq) => order.push(['persist', seq]),
+    onFrame: (/** @type {any} */ f) => order.push(['apply', f.seq]),
+  });
+  transport.connect();
+  sockets[0].onopen?.({});
+  sockets[0].receive(['welcome', 0, WELCOME]);
+  sockets[0].receive(['action', 1, { aid: 1, do: 'focus', id: 3 }]);
+  sockets[0].receive(['ended', 2, { reason: 'agent_exit' }]);
+  assert.deepEqual(order, [['persist', 1], ['apply', 1], ['persist', 2], ['apply', 2]]);
+});
+
+test('detach: nothing more is sent or handled, no reconnect, the socket closes after the grace', () => {
+  const { transport, sockets, timers, received } = setup();
+  transport.connect();
+  sockets[0].onopen?.({});
+  sockets[0].receive(['welcome', 0, { ...WELCOME, snapshot_needed: false }]);
+  transport.detach(5000);
+  assert.equal(transport.send('pointer', { x: 1, y: 1 }), 0);
+  sockets[0].receive(['action', 1, { aid: 1, do: 'focus', id: 3 }]);
+  assert.equal(received.length, 0);
+  assert.equal(sockets[0].closed, false, 'open until the other tab takes over');
+  timers.advance(5000);
+  assert.equal(sockets[0].closed, true);
+  timers.advance(60_000);
+  assert.equal(sockets.length, 1, 'no reconnect');
 });

@@ -17,6 +17,9 @@ export class SessionStore {
   constructor(storage, key = 'cobrowse.session') {
     this.storage = storage;
     this.key = key;
+    /** The session last saved, so saving a new sequence does not parse the stored text. */
+    /** @type {StoredSession | null} */
+    this.current = null;
   }
 
   /** @returns {StoredSession | null} */
@@ -34,6 +37,7 @@ export class SessionStore {
 
   /** @param {StoredSession} session */
   save(session) {
+    this.current = { ...session };
     try {
       this.storage?.setItem(this.key, JSON.stringify(session));
     } catch {
@@ -41,17 +45,46 @@ export class SessionStore {
     }
   }
 
-  /** @param {number} lastServerSeq */
+  /**
+   * Records the last server frame seen. Called for every frame, so it writes one short string.
+   * @param {number} lastServerSeq
+   */
   saveSeq(lastServerSeq) {
-    const current = this.load();
-    if (current) this.save({ ...current, lastServerSeq });
+    const current = this.current ?? this.load();
+    if (current && current.lastServerSeq !== lastServerSeq) this.save({ ...current, lastServerSeq });
   }
 
   clear() {
+    this.current = null;
     try {
       this.storage?.removeItem(this.key);
+      this.storage?.removeItem(`${this.key}.masked-params`);
     } catch {
       // ignore
+    }
+  }
+
+  /**
+   * Names of query parameters whose values are masked in the addresses the SDK sends (masked
+   * fields of GET forms the customer submitted in this tab).
+   * @returns {string[]}
+   */
+  maskedParams() {
+    try {
+      const value = JSON.parse(this.storage?.getItem(`${this.key}.masked-params`) ?? '[]');
+      return Array.isArray(value) ? value.filter((name) => typeof name === 'string') : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** @param {string[]} names */
+  addMaskedParams(names) {
+    const all = new Set([...this.maskedParams(), ...names]);
+    try {
+      this.storage?.setItem(`${this.key}.masked-params`, JSON.stringify([...all].slice(-200)));
+    } catch {
+      // storage full or disabled
     }
   }
 }

@@ -34,7 +34,11 @@ import { PROTOCOL_VERSION, decodeFrame, encodeFrame, isControlTag } from '../pro
  * @property {(frame: Frame) => void} onFrame Sequenced frames from the server, each once.
  * @property {(error: ErrorBody) => void} [onFatal] The server refused us for good; no reconnect.
  * @property {(state: TransportState) => void} [onState]
- * @property {(lastServerSeq: number) => void} [onPersist] Called when the acknowledged position moves.
+ * @property {(lastServerSeq: number) => void} [onPersist] Called with the sequence of every frame
+ *   received, before it is handed on, so a page load never has the server replay a frame this
+ *   page already applied.
+ * @property {(tag: FrameTag, body: any, bytes: number) => void} [onOversize] A frame larger than
+ *   the server accepts: it was not numbered or sent, and the caller may send it in smaller parts.
  * @property {number} [maxOutboxFrames]
  * @property {number} [maxOutboxBytes]
  * @property {number} [ackEvery] Acknowledge after this many frames...
@@ -127,11 +131,46 @@ export class Transport {
       this.unnumbered.push({ tag, body });
       return 0;
     }
-    const seq = this.nextSeq++;
+    const seq = this.nextSeq;
     const text = encodeFrame(tag, seq, body);
+    const bytes = this.#oversize(text);
+    if (bytes > 0) {
+      // Not numbered: the server sees no gap. The caller decides what to send instead.
+      this.options.onOversize?.(tag, body, bytes);
+      return -1;
+    }
+    this.nextSeq++;
     this.#keep(seq, text);
-    if (this.state === 'open') this.#transmit(text);
+    if (this.state === 'open') this.socket?.send(text);
     return seq;
+  }
+
+  /**
+   * Stops taking part without closing the session: nothing more is sent, received or
+   * acknowledged, and there is no reconnect. Used when another tab takes the session over: the
+   * server closes this socket (superseded) once that tab connects; after `graceMs` it is closed
+   * here anyway.
+   * @param {number} graceMs
+   */
+  detach(graceMs) {
+    if (this.state === 'closed') return;
+    this.#setState('closed');
+    this.#clearTimers();
+    const socket = this.socket;
+    this.socket = null;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    if (!socket) return;
+    socket.onmessage = null;
+    socket.onclose = null;
+    const timer = this.timers.setTimeout(() => {
+      try {
+        socket.close(1000, 'handed over');
+      } catch {
+        // already closed
+      }
+    }, graceMs);
+    socket.onclose = () => this.timers.clearTimeout(timer);
   }
 
   /** Closes for good: no reconnect, nothing more is sent. */
@@ -161,7 +200,6 @@ export class Transport {
     if (this.unacked === 0) return;
     this.unacked = 0;
     this.send('ack', { a: this.lastServerSeq });
-    this.options.onPersist?.(this.lastServerSeq);
   }
 
   /**
@@ -179,12 +217,21 @@ export class Transport {
     }
   }
 
+  /**
+   * The frame's size in bytes when the server would refuse it as too large, else 0.
+   * @param {string} text
+   * @returns {number}
+   */
+  #oversize(text) {
+    const max = this.maxFrameBytes;
+    if (text.length * 3 <= max) return 0; // UTF-8 takes at most three bytes per UTF-16 unit
+    if (text.length > max) return text.length;
+    const bytes = new TextEncoder().encode(text).length;
+    return bytes > max ? bytes : 0;
+  }
+
   /** @param {string} text */
   #transmit(text) {
-    if (text.length > this.maxFrameBytes || (text.length * 3 > this.maxFrameBytes && new TextEncoder().encode(text).length > this.maxFrameBytes)) {
-      // The server would refuse it; it is kept out of the socket and the gap shows on reconnect.
-      return;
-    }
     this.socket?.send(text);
   }
 
@@ -218,6 +265,7 @@ export class Transport {
     }
     if (frame.seq <= this.lastServerSeq) return; // replayed: already applied
     this.lastServerSeq = frame.seq;
+    this.options.onPersist?.(frame.seq);
     this.unacked++;
     if (this.unacked >= (this.options.ackEvery ?? 20)) {
       this.flushAck();

@@ -26,7 +26,7 @@ button { font: inherit; border-radius: 6px; border: 1px solid #8c959f; backgroun
 button.primary { background: #0b5fff; border-color: #0b5fff; color: #fff; }
 button.danger { background: #fff; border-color: #cf222e; color: #cf222e; }
 button:focus-visible { outline: 3px solid #0b5fff; outline-offset: 2px; }
-.start { position: fixed; right: 16px; bottom: 16px; z-index: 2147483647; pointer-events: auto; box-shadow: 0 4px 14px rgba(0,0,0,.2); }
+.start { position: fixed; right: 16px; bottom: 16px; z-index: 2147483647; pointer-events: auto; box-shadow: 0 4px 14px rgba(0,0,0,.2); font-size: 14px; }
 .label { font-size: 12px; color: #57606a; margin: 0 0 2px; }
 .sid { font-size: 30px; font-weight: 700; letter-spacing: .08em; font-variant-numeric: tabular-nums; margin: 0 0 6px; user-select: all; }
 .hint { margin: 0 0 8px; color: #57606a; font-size: 13px; }
@@ -35,6 +35,7 @@ button:focus-visible { outline: 3px solid #0b5fff; outline-offset: 2px; }
 .notice { margin: 8px 0 0; padding: 6px 8px; border-radius: 6px; background: #ddf4ff; font-size: 13px; }
 .dialog { margin-top: 10px; padding: 10px; border: 2px solid #0b5fff; border-radius: 8px; }
 .dialog p { margin: 0 0 8px; }
+.observers { margin: 8px 0 0; padding: 6px 8px; border-radius: 6px; background: #fff8c5; font-size: 13px; }
 .pointer { position: absolute; left: 0; top: 0; transform: translate(-100px, -100px); transition: transform 60ms linear; }
 .pointer svg { display: block; }
 .pointer span { position: absolute; left: 14px; top: 16px; background: #8250df; color: #fff; font-size: 12px;
@@ -62,6 +63,9 @@ export class CustomerUi {
     this.widget = options.widget !== false;
     this.host = doc.createElement('cobrowse-ui');
     this.host.setAttribute('data-cobrowse-ui', '');
+    // The site's CSS reaches the host element itself (not what is inside its shadow root): its
+    // own important inline style wins over the site's rules, hiding and shrinking included.
+    this.host.setAttribute('style', 'all: initial !important; display: contents !important;');
     this.root = this.host.attachShadow({ mode: 'open' });
     const style = doc.createElement('style');
     style.textContent = STYLE;
@@ -91,10 +95,12 @@ export class CustomerUi {
       <p class="label">Your co-browse session ID</p>
       <p class="sid" data-part="id"></p>
       <p class="hint" data-part="hint">Read this number to your agent.</p>
-      <div class="row"><span>Mode:</span> <span class="mode" data-part="mode">Pointer (agent can only point)</span></div>
+      <div class="row" data-part="moderow"><span>Mode:</span> <span class="mode" data-part="mode">Pointer (agent can only point)</span></div>
+      <p class="observers" data-part="observers" role="status" hidden></p>
       <div class="row" style="margin-top:8px">
         <button type="button" data-part="revoke" hidden>Take back control</button>
         <button type="button" class="danger" data-part="exit">Exit co-browse</button>
+        <button type="button" data-part="close" hidden>Close</button>
       </div>
       <div class="dialog" data-part="dialog" role="alertdialog" aria-live="assertive" hidden>
         <p data-part="question"></p>
@@ -107,13 +113,20 @@ export class CustomerUi {
     this.#part('exit').addEventListener('click', () => handlers.onExit());
     this.#part('approve').addEventListener('click', () => handlers.onApprove());
     this.#part('deny').addEventListener('click', () => handlers.onDeny());
+    this.#part('close').addEventListener('click', () => this.reset());
     /** @type {unknown} */
     this.noticeTimer = null;
+    /** Whether the Start button shows when no session runs. */
+    this.autoStart = false;
   }
 
-  /** Puts the host on the page. */
+  /**
+   * Puts the host on the page: under the root element, outside the body, so neither a transform
+   * on the body (which would carry fixed positions along) nor a script replacing the body's
+   * content affects it.
+   */
   mount() {
-    if (!this.host.isConnected) (this.doc.body ?? this.doc.documentElement).appendChild(this.host);
+    if (!this.host.isConnected) (this.doc.documentElement ?? this.doc.body)?.appendChild(this.host);
   }
 
   unmount() {
@@ -122,6 +135,7 @@ export class CustomerUi {
 
   /** @param {boolean} visible */
   showStart(visible) {
+    this.autoStart = visible;
     this.startButton.hidden = !visible || !this.widget;
   }
 
@@ -135,9 +149,39 @@ export class CustomerUi {
   showSession(id) {
     this.startButton.hidden = true;
     this.panel.hidden = !this.widget;
+    this.panel.dataset.state = 'active';
     this.#part('id').textContent = formatSessionId(id);
     this.#part('id').setAttribute('aria-label', id.split('').join(' '));
     this.#part('hint').hidden = false;
+    this.#part('hint').textContent = 'Read this number to your agent.';
+    this.#part('moderow').hidden = false;
+    this.#part('exit').hidden = false;
+    this.#part('close').hidden = true;
+    this.#part('notice').hidden = true;
+  }
+
+  /**
+   * The session goes on in another tab of the site.
+   * @param {string} id
+   */
+  showStandby(id) {
+    this.showSession(id);
+    this.panel.dataset.state = 'standby';
+    this.hideConsent();
+    this.pointer.hidden = true;
+    this.#part('revoke').hidden = true;
+    this.#part('moderow').hidden = true;
+    this.#part('hint').textContent = 'Co-browsing continues in another tab of this site. Click on this page to share it instead.';
+  }
+
+  /**
+   * Shows who is watching besides the agent (supervisors), or nothing.
+   * @param {string[]} names
+   */
+  setObservers(names) {
+    const el = this.#part('observers');
+    el.hidden = names.length === 0;
+    el.textContent = names.length === 0 ? '' : `A supervisor is watching this session: ${names.join(', ')}.`;
   }
 
   /** @param {boolean} agentPresent */
@@ -186,9 +230,13 @@ export class CustomerUi {
   showEnded(text) {
     this.hideConsent();
     this.pointer.hidden = true;
+    this.panel.dataset.state = 'ended';
     this.#part('revoke').hidden = true;
     this.#part('exit').hidden = true;
     this.#part('hint').hidden = true;
+    this.#part('moderow').hidden = true;
+    this.#part('observers').hidden = true;
+    this.#part('close').hidden = false;
     this.notice(text, { sticky: true });
   }
 
@@ -197,6 +245,8 @@ export class CustomerUi {
     this.panel.hidden = true;
     this.#part('exit').hidden = false;
     this.#part('notice').hidden = true;
+    this.startButton.hidden = !this.widget || !this.autoStart;
+    this.setStarting(false);
   }
 
   /**
