@@ -231,6 +231,10 @@ pub struct Pointer {
     pub x: f64,
     /// Vertical position.
     pub y: f64,
+    /// The element under the customer's real pointer, so the agent's view can show hover as the
+    /// customer has it. Absent on agents' pointers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<NodeId>,
     /// Who it belongs to; set by the server when it relays.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<Participant>,
@@ -751,7 +755,7 @@ mod tests {
 
     #[test]
     fn frames_are_tag_seq_body_arrays() {
-        let frame = Frame::Pointer(Pointer { x: 1.5, y: 2.0, by: None });
+        let frame = Frame::Pointer(Pointer { x: 1.5, y: 2.0, id: None, by: None });
         assert_eq!(frame.encode(7), r#"["pointer",7,{"x":1.5,"y":2.0}]"#);
         let (seq, back) = Frame::parse(r#"["pointer",7,{"x":1.5,"y":2}]"#).unwrap();
         assert_eq!(seq, 7);
@@ -832,7 +836,7 @@ mod tests {
         assert!(action.may_be_sent_by(Role::Agent));
         assert!(!action.may_be_sent_by(Role::Customer));
         assert!(!action.may_be_sent_by(Role::Observer));
-        assert!(!Frame::Pointer(Pointer { x: 0.0, y: 0.0, by: None }).may_be_sent_by(Role::Observer));
+        assert!(!Frame::Pointer(Pointer { x: 0.0, y: 0.0, id: None, by: None }).may_be_sent_by(Role::Observer));
         assert!(!Frame::Ended(Ended { reason: EndReason::AgentExit }).may_be_sent_by(Role::Agent));
     }
 }

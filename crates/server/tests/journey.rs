@@ -23,9 +23,9 @@ async fn customer_and_agent_share_a_page_and_modes() {
     assert_eq!(batch["ops"][0], json!(["text", 6, "Welcome back"]));
 
     // Pointers go both ways; the agent's carries the agent's name.
-    customer.send(Frame::Pointer(Pointer { x: 10.0, y: 20.0, by: None })).await;
+    customer.send(Frame::Pointer(Pointer { x: 10.0, y: 20.0, id: None, by: None })).await;
     assert_eq!(agent.expect("pointer").await["x"], 10.0);
-    agent.send(Frame::Pointer(Pointer { x: 5.0, y: 6.0, by: None })).await;
+    agent.send(Frame::Pointer(Pointer { x: 5.0, y: 6.0, id: None, by: None })).await;
     let pointer = customer.expect("pointer").await;
     assert_eq!(pointer["by"]["name"], "alice agent");
 
@@ -138,15 +138,15 @@ async fn a_reconnect_replays_exactly_what_was_missed() {
     let (_, mut customer, mut agent) = active_session(&server).await;
     agent.expect("snapshot").await;
     for i in 0..5 {
-        customer.send(Frame::Pointer(Pointer { x: i as f64, y: 0.0, by: None })).await;
+        customer.send(Frame::Pointer(Pointer { x: i as f64, y: 0.0, id: None, by: None })).await;
     }
     for _ in 0..5 {
         agent.expect("pointer").await;
     }
     let seen_before = agent.last_server_seq;
     // Resend of frames the server already has: harmless duplicates, not applied twice.
-    customer.send_text(&Frame::Pointer(Pointer { x: 99.0, y: 0.0, by: None }).encode(2)).await;
-    customer.send(Frame::Pointer(Pointer { x: 100.0, y: 0.0, by: None })).await;
+    customer.send_text(&Frame::Pointer(Pointer { x: 99.0, y: 0.0, id: None, by: None }).encode(2)).await;
+    customer.send(Frame::Pointer(Pointer { x: 100.0, y: 0.0, id: None, by: None })).await;
     let next = agent.expect("pointer").await;
     assert_eq!(next["x"], 100.0, "the duplicate was dropped");
     assert_eq!(agent.last_server_seq, seen_before + 1);
@@ -205,7 +205,7 @@ async fn observers_receive_the_same_page_and_cannot_act() {
     assert_eq!(agent.expect("mut").await["ops"][0][2], "fan-out");
     assert_eq!(observer.expect("mut").await["ops"][0][2], "fan-out");
 
-    observer.send(Frame::Pointer(Pointer { x: 1.0, y: 1.0, by: None })).await;
+    observer.send(Frame::Pointer(Pointer { x: 1.0, y: 1.0, id: None, by: None })).await;
     assert_eq!(observer.expect("error").await["code"], "wrong_role");
     observer.send(Frame::ModeRequest(ModeRequest::default())).await;
     assert_eq!(observer.expect("error").await["code"], "wrong_role");
