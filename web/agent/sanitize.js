@@ -133,15 +133,49 @@ function isNavigationAttr(el, name) {
  */
 export function rewriteSrcset(value, resolve) {
   const out = [];
-  for (const candidate of value.split(/,(?=\s|[^,]*(?:\s|$))/)) {
-    const parts = candidate.trim().split(/\s+/);
-    const url = parts.shift();
-    if (!url || isScriptUrl(url)) continue;
+  for (const { url, descriptors } of parseSrcset(value)) {
+    if (isScriptUrl(url)) continue;
     const resolved = resolve(url, 'resource');
     if (resolved === null) continue;
-    out.push([resolved, ...parts].join(' '));
+    out.push(descriptors ? `${resolved} ${descriptors}` : resolved);
   }
   return out.join(', ');
+}
+
+/**
+ * Splits a `srcset` the way the HTML standard does: a URL runs to the next whitespace (so it may
+ * contain commas, as in `img/a,small.png 1x`); a URL ending in commas ends its candidate; otherwise
+ * descriptors run to the next comma outside parentheses.
+ * @param {string} value
+ * @returns {{ url: string, descriptors: string }[]}
+ */
+export function parseSrcset(value) {
+  /** @type {{ url: string, descriptors: string }[]} */
+  const candidates = [];
+  let i = 0;
+  const isSpace = (/** @type {string} */ c) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f';
+  while (i < value.length) {
+    while (i < value.length && (isSpace(value[i]) || value[i] === ',')) i++;
+    if (i >= value.length) break;
+    const start = i;
+    while (i < value.length && !isSpace(value[i])) i++;
+    let url = value.slice(start, i);
+    let descriptors = '';
+    if (url.endsWith(',')) {
+      url = url.replace(/,+$/, '');
+    } else {
+      const from = i;
+      let depth = 0;
+      while (i < value.length && !(value[i] === ',' && depth === 0)) {
+        if (value[i] === '(') depth++;
+        else if (value[i] === ')' && depth > 0) depth--;
+        i++;
+      }
+      descriptors = value.slice(from, i).trim();
+    }
+    if (url) candidates.push({ url, descriptors });
+  }
+  return candidates;
 }
 
 /**

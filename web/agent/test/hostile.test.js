@@ -135,6 +135,11 @@ test('the sanitizer decides attribute by attribute', () => {
 test('URLs in srcset and CSS resolve against the page and through the proxy', () => {
   const proxy = (/** @type {string} */ url) => `/proxy?u=${encodeURIComponent(url)}`;
   const resolve = urlResolver('https://shop.example/a/', proxy);
+  assert.equal(
+    rewriteSrcset('img/a,small.png 1x, img/b.png 2x,img/c.png', (u) => `[${u}]`),
+    '[img/a,small.png] 1x, [img/b.png] 2x, [img/c.png]',
+    'commas inside URLs stay in the URL',
+  );
   assert.equal(rewriteSrcset('x.png 1x, /y.png 2x', resolve), '/proxy?u=https%3A%2F%2Fshop.example%2Fa%2Fx.png 1x, /proxy?u=https%3A%2F%2Fshop.example%2Fy.png 2x');
   assert.equal(
     rewriteCssUrls("@import 'base.css'; p { background: url( 'i.png' ) } q { background: url(javascript:x) }", resolve),
