@@ -241,7 +241,9 @@ export async function openCustomer(env, path, options = {}) {
 export async function openAgent(env, options = {}) {
   const user = options.user ?? 'alice';
   const password = options.password ?? `${user}-demo`;
-  const context = await env.browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 } });
+  // Wide enough that the desk (chats and calls) beside the view leaves the customer's 1000 px
+  // viewport at 1:1 under "zoom to fit", so tests can compare positions in page pixels.
+  const context = await env.browser.newContext({ viewport: options.viewport ?? { width: 1600, height: 900 } });
   const agentPage = await context.newPage();
   /** @type {Agent} */
   const agent = { context, page: agentPage, errors: [], dialogs: [], navigations: [] };
@@ -426,4 +428,187 @@ export async function cleanup(agent, customer) {
     await agent.context.close().catch(() => {});
   }
   if (customer) await customer.context.close().catch(() => {});
+}
+
+// ------------------------------------------------------------------------------------------------
+// Chats and calls (tests/e2e/agent_chat*.test.js)
+
+/**
+ * A customer who talks to the agent in the built-in chat and co-browses from it, or who is on a
+ * call and reads a session ID out.
+ *
+ * `via` says how the customer side is driven: `sdk` through the SDK's chat API
+ * (`Cobrowse.startChat`, `sendChat`, `endChat`, `startFromChat`, `browseWithYou` and its
+ * `chat_*` events) when the SDK has it; `protocol` otherwise — the chat over `/ws/v1/chat` from a
+ * second tab, and co-browse sessions created over HTTP that the SDK on the site page resumes
+ * (stored in its sessionStorage, then a reload). `AGENT_E2E_CUSTOMER=sdk|protocol` forces one.
+ * @typedef {object} ChatCustomer
+ * @property {BrowserContext} context
+ * @property {Page} page the site page, shared with the agent
+ * @property {'sdk' | 'protocol'} via
+ * @property {string[]} errors uncaught page errors
+ * @property {(name: string, message: string) => Promise<string>} startChat resolves to the chat ID
+ * @property {(text: string) => Promise<void>} say
+ * @property {() => Promise<void>} endChat
+ * @property {() => Promise<string>} startFromChat "Start co-browse" in the chat; resolves to the session ID
+ * @property {() => Promise<string>} browseWithYou the voice entry; resolves to the session ID to read out
+ * @property {() => Promise<string[]>} received texts of the chat messages the customer has
+ * @property {() => Promise<string | null>} chatEnded why the chat ended, or null while it goes on
+ * @property {() => Promise<{state: string, reason: string | null}>} cobrowse the SDK's session state and end reason
+ */
+
+/**
+ * Opens a fixture page (which must carry the SDK) as a chatting customer.
+ * @param {Env} env
+ * @param {string} path a page with the SDK
+ * @param {string} blankPath a page without the SDK (hosts the chat socket in protocol mode)
+ * @returns {Promise<ChatCustomer>}
+ */
+export async function openChatCustomer(env, path, blankPath) {
+  const context = await env.browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const sitePage = await context.newPage();
+  /** @type {string[]} */
+  const errors = [];
+  sitePage.on('pageerror', (err) => errors.push(err.message));
+  await sitePage.goto(env.site.origin + path);
+  await until(() => sitePage.evaluate(() => !!(/** @type {any} */ (window).Cobrowse)), `the SDK on ${path} (page errors: ${errors.join(' | ')})`);
+  const hasApi = await sitePage.evaluate(() => {
+    const c = /** @type {any} */ (window).Cobrowse;
+    return ['startChat', 'sendChat', 'endChat', 'startFromChat', 'browseWithYou'].every((name) => typeof c[name] === 'function');
+  });
+  const forced = process.env.AGENT_E2E_CUSTOMER;
+  const via = forced === 'sdk' || forced === 'protocol' ? forced : hasApi ? 'sdk' : 'protocol';
+  // The SDK's co-browse events, recorded on the site page (again after each reload).
+  const watchSession = () => sitePage.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    w.__cbEnded = null;
+    w.Cobrowse.addEventListener('session_ended', (/** @type {CustomEvent} */ e) => { w.__cbEnded = e.detail?.reason ?? 'unknown'; });
+  });
+  await watchSession();
+  const cobrowse = () => sitePage.evaluate(() => ({ state: String(/** @type {any} */ (window).Cobrowse.state), reason: /** @type {any} */ (window).__cbEnded ?? null }));
+  return via === 'sdk'
+    ? sdkChatCustomer(context, sitePage, errors, cobrowse)
+    : protocolChatCustomer(env, context, sitePage, errors, blankPath, cobrowse, watchSession);
+}
+
+/**
+ * @param {BrowserContext} context
+ * @param {Page} sitePage
+ * @param {string[]} errors
+ * @param {() => Promise<{state: string, reason: string | null}>} cobrowse
+ * @returns {Promise<ChatCustomer>}
+ */
+async function sdkChatCustomer(context, sitePage, errors, cobrowse) {
+  await sitePage.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    w.__chat = { messages: [], ended: null };
+    w.Cobrowse.addEventListener('chat_message', (/** @type {CustomEvent} */ e) => w.__chat.messages.push(e.detail?.message ?? e.detail));
+    w.Cobrowse.addEventListener('chat_ended', (/** @type {CustomEvent} */ e) => { w.__chat.ended = e.detail?.reason ?? 'unknown'; });
+  });
+  return {
+    context,
+    page: sitePage,
+    via: 'sdk',
+    errors,
+    startChat: (name, message) => sitePage.evaluate(async ([n, m]) => (await /** @type {any} */ (window).Cobrowse.startChat({ name: n, message: m })).id, [name, message]),
+    say: async (text) => {
+      await sitePage.evaluate(async (t) => { await /** @type {any} */ (window).Cobrowse.sendChat(t); }, text);
+    },
+    endChat: async () => {
+      await sitePage.evaluate(async () => { await /** @type {any} */ (window).Cobrowse.endChat(); });
+    },
+    startFromChat: () => sitePage.evaluate(async () => (await /** @type {any} */ (window).Cobrowse.startFromChat()).id),
+    browseWithYou: () => sitePage.evaluate(async () => (await /** @type {any} */ (window).Cobrowse.browseWithYou()).id),
+    received: () => sitePage.evaluate(() => /** @type {any} */ (window).__chat.messages.map((/** @type {any} */ m) => String(m.text))),
+    chatEnded: () => sitePage.evaluate(() => /** @type {any} */ (window).__chat.ended),
+    cobrowse,
+  };
+}
+
+/**
+ * @param {Env} env
+ * @param {BrowserContext} context
+ * @param {Page} sitePage
+ * @param {string[]} errors
+ * @param {string} blankPath
+ * @param {() => Promise<{state: string, reason: string | null}>} cobrowse
+ * @param {() => Promise<void>} watchSession
+ * @returns {Promise<ChatCustomer>}
+ */
+async function protocolChatCustomer(env, context, sitePage, errors, blankPath, cobrowse, watchSession) {
+  const chatPage = await context.newPage();
+  chatPage.on('pageerror', (err) => errors.push(err.message));
+  await chatPage.goto(env.site.origin + blankPath);
+  const server = env.server.base;
+  /**
+   * Creates a session over HTTP from the site page and has the SDK there resume it.
+   * @param {unknown} request
+   * @returns {Promise<string>}
+   */
+  const sessionFromSite = async (request) => {
+    const id = await sitePage.evaluate(async ([base, body]) => {
+      const response = await fetch(`${base}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const created = await response.json();
+      if (!response.ok) throw new Error(`session refused: ${JSON.stringify(created)}`);
+      sessionStorage.setItem('cobrowse.session', JSON.stringify({ id: created.id, token: created.token, wsUrl: `${base.replace(/^http/, 'ws')}${created.ws_url}`, lastServerSeq: 0 }));
+      return String(created.id);
+    }, /** @type {[string, unknown]} */ ([server, request]));
+    await sitePage.reload();
+    await until(() => sitePage.evaluate(() => /** @type {any} */ (window).Cobrowse?.state === 'active'), 'the SDK to resume the session');
+    await watchSession();
+    return id;
+  };
+  return {
+    context,
+    page: sitePage,
+    via: 'protocol',
+    errors,
+    startChat: (name, message) => chatPage.evaluate(async ([base, n, m]) => {
+      const w = /** @type {any} */ (window);
+      const response = await fetch(`${base}/api/v1/chats`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: n, message: m }) });
+      const chat = await response.json();
+      if (!response.ok) throw new Error(`chat refused: ${JSON.stringify(chat)}`);
+      w.__chat = { id: chat.id, token: chat.token, messages: [], ended: null, next: 1 };
+      const socket = new WebSocket(`${base.replace(/^http/, 'ws')}${chat.ws_url}`);
+      w.__chat.socket = socket;
+      socket.onopen = () => socket.send(JSON.stringify(['chat_hello', 0, { v: 1, chat: chat.id, token: chat.token, last: 0 }]));
+      socket.onmessage = (ev) => {
+        const [tag, , body] = JSON.parse(String(ev.data));
+        if (tag === 'hb' && !body.reply) socket.send(JSON.stringify(['hb', 0, { ts: body.ts, reply: true }]));
+        if (tag === 'msg' && !w.__chat.messages.some((/** @type {any} */ x) => x.id === body.id)) w.__chat.messages.push(body);
+        if (tag === 'chat_state' && body.chat.state === 'ended') w.__chat.ended = body.reason ?? 'unknown';
+      };
+      await new Promise((resolve, reject) => {
+        socket.addEventListener('open', resolve, { once: true });
+        socket.addEventListener('error', reject, { once: true });
+      });
+      return String(chat.id);
+    }, /** @type {[string, string, string]} */ ([server, name, message])),
+    say: async (text) => {
+      await chatPage.evaluate((t) => {
+        const c = /** @type {any} */ (window).__chat;
+        c.socket.send(JSON.stringify(['say', 0, { cid: `e2e-${c.next++}`, text: t }]));
+      }, text);
+    },
+    endChat: async () => {
+      await chatPage.evaluate(() => /** @type {any} */ (window).__chat.socket.send(JSON.stringify(['end_chat', 0, {}])));
+    },
+    startFromChat: async () => {
+      const chat = await chatPage.evaluate(() => ({ id: String(/** @type {any} */ (window).__chat.id), token: String(/** @type {any} */ (window).__chat.token) }));
+      return sessionFromSite({ chat });
+    },
+    browseWithYou: () => sessionFromSite({ channel: 'voice' }),
+    received: () => chatPage.evaluate(() => /** @type {any} */ (window).__chat.messages.map((/** @type {any} */ m) => String(m.text))),
+    chatEnded: () => chatPage.evaluate(() => /** @type {any} */ (window).__chat?.ended ?? null),
+    cobrowse,
+  };
+}
+
+/**
+ * A locator inside the agent's desk.
+ * @param {Agent} agent
+ * @param {string} testid
+ */
+export function desk(agent, testid) {
+  return agent.page.locator(`[data-testid="desk"] [data-testid="${testid}"]`);
 }

@@ -1,5 +1,5 @@
-// The workspace's HTTP calls: sign-in, who am I, sign-out, join, watch, and whether the server's
-// resource proxy is there. Errors come back as ApiError with the server's stable code;
+// The workspace's HTTP calls: sign-in, who am I, sign-out, join, watch, whether the server's
+// resource proxy is there, chat transcripts and the demo's simulated calls. Errors come back as ApiError with the server's stable code;
 // `explainJoinError` turns them into words for the agent.
 
 /**
@@ -15,6 +15,25 @@
  * @property {string} session The session ID.
  * @property {string} ws_url Path or URL of the WebSocket endpoint.
  * @property {boolean} write_mode_allowed
+ */
+
+/**
+ * Who is signed in, and what the server offers them.
+ * @typedef {object} Me
+ * @property {Agent} agent
+ * @property {boolean} demo The server runs the demo: the desk offers a simulated call.
+ * @property {boolean} write_mode_allowed
+ * @property {boolean} observers_allowed
+ */
+
+/**
+ * One stored line of a chat transcript.
+ * @typedef {object} TranscriptLine
+ * @property {number} message_id
+ * @property {string} author `customer`, `agent` or `system`
+ * @property {string} name
+ * @property {string} text
+ * @property {string} at RFC 3339
  */
 
 /** Where the server proxies the customer's stylesheets, images and fonts. */
@@ -72,11 +91,16 @@ export class Api {
     return body.agent;
   }
 
-  /** @returns {Promise<Agent | null>} the signed-in agent, or null */
+  /** @returns {Promise<Me | null>} the signed-in agent and the server's offer, or null */
   async me() {
     try {
-      const body = /** @type {{agent: Agent}} */ (await this.request('GET', '/api/v1/auth/me'));
-      return body.agent;
+      const body = /** @type {Partial<Me> & {agent: Agent}} */ (await this.request('GET', '/api/v1/auth/me'));
+      return {
+        agent: body.agent,
+        demo: body.demo === true,
+        write_mode_allowed: body.write_mode_allowed !== false,
+        observers_allowed: body.observers_allowed !== false,
+      };
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return null;
       throw err;
@@ -102,6 +126,24 @@ export class Api {
    */
   async watch(sessionId) {
     return /** @type {JoinGrant} */ (await this.request('POST', `/api/v1/sessions/${encodeURIComponent(sessionId)}/watch`, {}));
+  }
+
+  /**
+   * A chat's stored transcript (the chat's agent or a supervisor).
+   * @param {string} chatId
+   * @returns {Promise<TranscriptLine[]>}
+   */
+  async transcript(chatId) {
+    const body = /** @type {{messages?: TranscriptLine[]}} */ (await this.request('GET', `/api/v1/chats/${encodeURIComponent(chatId)}/transcript`));
+    return Array.isArray(body.messages) ? body.messages : [];
+  }
+
+  /**
+   * The demo's simulated call to the signed-in agent: start one, or end it.
+   * @param {'start' | 'end'} action
+   */
+  async demoCall(action) {
+    await this.request('POST', '/api/v1/demo/calls', { action });
   }
 
   /**
@@ -177,7 +219,9 @@ export function explainJoinError(err) {
     case 'wrong_role':
       return 'Watching sessions needs a supervisor account, and the policy must allow it.';
     case 'session_taken':
-      return 'Another agent is already in this session.';
+      return 'Another agent is already in this session, or it belongs to another agent’s chat.';
+    case 'interaction_required':
+      return 'You can join a customer’s session while you are on a call with them, or from their chat.';
     case 'network':
       return 'The server could not be reached. Check your connection.';
     default:

@@ -63,6 +63,22 @@ export function endedText(reason) {
 }
 
 /**
+ * Why a session ended with `interaction_ended`, knowing what it rode on.
+ * @param {'chat' | 'call' | null} kind null when the desk did not know
+ * @param {boolean} callGoesOn the call is still on (it was conferenced or came back to this agent)
+ * @returns {string}
+ */
+export function interactionEndedText(kind, callGoesOn) {
+  if (kind === 'chat') return 'The chat ended, so co-browsing ended too.';
+  if (kind === 'call') {
+    return callGoesOn
+      ? 'Another party joined the call or it was transferred, so co-browsing ended. The call goes on.'
+      : 'The call ended, so co-browsing ended too.';
+  }
+  return endedText('interaction_ended');
+}
+
+/**
  * Why the customer's browser refused an action.
  * @param {string} reason
  * @returns {string}

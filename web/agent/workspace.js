@@ -1,18 +1,23 @@
 // The workspace controller: sign-in, joining (or, for supervisors, watching read-only), the
 // session toolbar, notices, the connection and latency indicator, and the wiring of
 // transport ⇄ viewer. Resources of the customer's page load through the server's resource proxy
-// when it has one. It holds the state of one page load; `startWorkspace` creates it.
+// when it has one. Beside the co-browse view runs the desk (`desk.js`: chats and calls), which
+// opens a session through the same join as the Session ID field. It holds the state of one page
+// load; `startWorkspace` creates it.
 
 import { parseSessionId, formatSessionId } from '../sdk/protocol.js';
 import { Api, ApiError, explainJoinError, explainLoginError, proxyUrlFor } from './api.js';
 import { Transport, socketUrl } from './transport.js';
 import { Viewer } from './viewer.js';
-import { endedText, errorText, noticeText, refusalText } from './messages.js';
+import { endedText, errorText, interactionEndedText, noticeText, refusalText } from './messages.js';
+import { Desk } from './desk.js';
 
 /** @typedef {import('../sdk/protocol.js').Frame} Frame */
 /** @typedef {import('../sdk/protocol.js').Mode} Mode */
 /** @typedef {import('../sdk/protocol.js').ActionKind} ActionKind */
 /** @typedef {import('./api.js').Agent} Agent */
+/** @typedef {import('./api.js').Me} Me */
+/** @typedef {import('./desk_state.js').SessionLink} SessionLink */
 /** @typedef {import('./transport.js').TransportStatus} TransportStatus */
 
 /**
@@ -42,10 +47,13 @@ function byId(doc, id) {
   return el;
 }
 
+/** How long to wait for the desk to hear whether a call ended or went on (transfer, conference). */
+const CALL_STATE_GRACE_MS = 1_000;
+
 export class Workspace {
   /**
    * @param {Document} doc
-   * @param {{api?: Api, location?: {protocol: string, host: string, search: string}}} [options]
+   * @param {{api?: Api, location?: {protocol: string, host: string, search: string}, desk?: Partial<import('./desk.js').DeskOptions>}} [options]
    */
   constructor(doc, options = {}) {
     this.doc = doc;
@@ -53,10 +61,16 @@ export class Workspace {
     this.location = options.location ?? /** @type {Location} */ (doc.defaultView?.location);
     /** @type {Agent | null} */
     this.agent = null;
+    /** @type {Desk | null} chats and calls */
+    this.desk = null;
+    /** @type {Partial<import('./desk.js').DeskOptions>} test seams for the desk (fake sockets, timers) */
+    this.deskOptions = options.desk ?? {};
     /** @type {SessionState | null} */
     this.session = null;
     /** @type {Promise<boolean> | null} whether the server's resource proxy is there */
     this.proxyReady = null;
+    /** @type {string | null} the session a join request is under way for (the desk and the agent may both ask) */
+    this.joining = null;
     this.el = {
       signinSection: byId(doc, 'signin-section'),
       signinForm: /** @type {HTMLFormElement} */ (byId(doc, 'signin-form')),
@@ -93,13 +107,14 @@ export class Workspace {
   }
 
   async start() {
-    let agent = null;
+    /** @type {Me | null} */
+    let me = null;
     try {
-      agent = await this.api.me();
+      me = await this.api.me();
     } catch {
-      agent = null;
+      me = null;
     }
-    if (agent) this.signedIn(agent);
+    if (me) this.signedIn(me.agent, me);
     else this.showSignin();
   }
 
@@ -156,27 +171,50 @@ export class Workspace {
     try {
       const agent = await this.api.login(username, el.password.value);
       el.password.value = '';
-      this.signedIn(agent);
+      /** @type {Me | null} */
+      let me = null;
+      try {
+        me = await this.api.me();
+      } catch {
+        me = null; // the desk works without the server's offer; there is just no simulated call
+      }
+      this.signedIn(agent, me);
     } catch (err) {
       el.signinError.textContent = explainLoginError(err);
     }
   }
 
-  /** @param {Agent} agent */
-  signedIn(agent) {
+  /**
+   * @param {Agent} agent
+   * @param {Me | null} me what the server offers (demo mode, policy), when known
+   */
+  signedIn(agent, me) {
     this.agent = agent;
     this.el.signinSection.hidden = true;
     this.el.workspace.hidden = false;
     this.el.agentName.textContent = agent.name;
-    this.el.watchButton.hidden = !agent.supervisor;
+    this.el.watchButton.hidden = !agent.supervisor || me?.observers_allowed === false;
     this.proxyReady = this.api.proxyAvailable();
     this.el.sessionInput.focus();
+    this.desk?.stop();
+    this.desk = new Desk(this.doc, {
+      api: this.api,
+      location: this.location,
+      demo: me?.demo === true,
+      openSession: (session, why, link) => this.openFromDesk(session, why, link),
+      cobrowsing: () => (this.session && !this.session.ended && this.session.role === 'agent' ? this.session.id : null),
+      signedOut: () => this.signedOutElsewhere(),
+      ...this.deskOptions,
+    });
+    this.desk.start();
     const fromChat = new URLSearchParams(this.location.search).get('session');
     if (fromChat && !this.session) void this.join(fromChat);
   }
 
   async signout() {
     if (this.session && !this.session.ended) this.exit();
+    this.desk?.stop();
+    this.desk = null;
     try {
       await this.api.logout();
     } catch {
@@ -186,6 +224,40 @@ export class Workspace {
     this.showSignin();
   }
 
+  /** The sign-in expired or was ended elsewhere (the desk found out). */
+  signedOutElsewhere() {
+    this.desk?.stop();
+    this.desk = null;
+    if (this.session && !this.session.ended) this.finish('Your sign-in has expired. Sign in again.');
+    this.agent = null;
+    this.el.signinError.textContent = 'Your sign-in has expired. Sign in again.';
+    this.showSignin();
+  }
+
+  /**
+   * The desk asks to open a co-browse session: the customer started it in a chat, the desk
+   * lists it after a reload, or the agent followed a `{start:…}` link in a transcript. It goes
+   * through the same join as typing the ID; one session at a time still holds.
+   * @param {string} id
+   * @param {'started' | 'resume' | 'link'} why
+   * @param {SessionLink | null} link
+   */
+  openFromDesk(id, why, link) {
+    const s = this.session;
+    if (s && !s.ended && s.id === id) {
+      if (why === 'link') this.say(`Session ${formatSessionId(id)} is already open.`, 'info');
+      return;
+    }
+    if (s && !s.ended) {
+      const started = why === 'started' ? `The customer started co-browsing${link?.kind === 'chat' ? ' in a chat' : ''}. ` : '';
+      const later = link?.kind === 'chat' ? ', then open it from the chat’s link' : '';
+      this.say(`${started}Session ${formatSessionId(id)} cannot open while you are in another co-browse session. Exit that one first${later}.`, 'warning');
+      return;
+    }
+    if (why === 'started') this.say(`The customer started co-browsing${link?.kind === 'chat' ? ' from the chat' : ''}. Opening session ${formatSessionId(id)}…`, 'info');
+    void this.join(id, 'agent', { fromDesk: true });
+  }
+
   // ------------------------------------------------------------------------------------------
   // Joining
 
@@ -193,20 +265,28 @@ export class Workspace {
    * Joins a session as its agent, or watches it as an observer.
    * @param {string} typed
    * @param {'agent' | 'observer'} [role]
+   * @param {{fromDesk?: boolean}} [how] from the desk: errors are also notices, focus stays put
    */
-  async join(typed, role = 'agent') {
+  async join(typed, role = 'agent', how = {}) {
     const el = this.el;
     el.joinError.textContent = '';
+    if (this.joining !== null) {
+      const wanted = parseSessionId(typed);
+      if (how.fromDesk && wanted !== this.joining) this.say(`Co-browse ${formatSessionId(wanted ?? typed)} could not open while another join is under way. Open it from the chat’s link.`, 'warning');
+      return;
+    }
     if (this.session && !this.session.ended) {
       el.joinError.textContent = 'You already have a co-browse session. Exit it before joining another.';
+      if (how.fromDesk) this.say(el.joinError.textContent, 'warning');
       return;
     }
     const id = parseSessionId(typed);
     if (!id) {
       el.joinError.textContent = 'A session ID is nine digits, such as 123 456 789.';
-      el.sessionInput.focus();
+      if (!how.fromDesk) el.sessionInput.focus();
       return;
     }
+    this.joining = id;
     el.joinButton.disabled = true;
     el.watchButton.disabled = true;
     try {
@@ -216,8 +296,10 @@ export class Workspace {
       el.sessionInput.value = '';
     } catch (err) {
       el.joinError.textContent = explainJoinError(err);
-      if (err instanceof ApiError && err.code === 'unauthenticated') this.showSignin();
+      if (how.fromDesk) this.say(`Co-browse ${formatSessionId(id)} could not open: ${explainJoinError(err)}`, 'warning');
+      if (err instanceof ApiError && err.code === 'unauthenticated') this.signedOutElsewhere();
     } finally {
+      this.joining = null;
       el.joinButton.disabled = false;
       el.watchButton.disabled = false;
     }
@@ -285,6 +367,7 @@ export class Workspace {
     this.renderMode();
     this.showStatus('connecting');
     transport.start();
+    this.desk?.render(); // the transcript marks the link of the open session
   }
 
   // ------------------------------------------------------------------------------------------
@@ -365,7 +448,8 @@ export class Workspace {
         return;
       }
       case 'ended':
-        this.finish(endedText(frame.body.reason));
+        if (frame.body.reason === 'interaction_ended') this.finishWithInteraction(s);
+        else this.finish(endedText(frame.body.reason));
         return;
       default:
         return;
@@ -453,21 +537,45 @@ export class Workspace {
     }, 2000);
   }
 
-  /** @param {string} text */
-  finish(text) {
+  /**
+   * The chat or call the session rode on ended (or the call was transferred or conferenced), so
+   * the server ended the session. Says which, when the desk knows what the session rode on. The
+   * desk hears of a call's end on its own socket, which may come a moment after this.
+   * @param {SessionState} s
+   */
+  finishWithInteraction(s) {
+    const link = this.desk?.linkOf(s.id) ?? null;
+    if (link?.kind === 'call' && this.desk?.callActive(link.id)) {
+      this.finish(null);
+      setTimeout(() => this.say(interactionEndedText('call', this.desk?.callActive(link.id) ?? false), 'warning'), CALL_STATE_GRACE_MS);
+      return;
+    }
+    this.finish(interactionEndedText(link?.kind ?? null, false), 'warning');
+  }
+
+  /**
+   * @param {string | null} text what to tell the agent (null: the caller says it later)
+   * @param {'info' | 'success' | 'warning'} [tone]
+   */
+  finish(text, tone = 'info') {
     const s = this.session;
     if (!s || s.ended) return;
     s.ended = true;
     s.transport.close();
     s.viewer.clear();
     this.setPaused(false);
-    this.say(text, 'info');
+    if (text) this.say(text, tone);
     const el = this.el;
+    // Focus that was on the session's controls (now hidden) goes to the Session ID field;
+    // focus elsewhere (the agent typing in a chat) stays where it is.
+    const active = this.doc.activeElement;
+    const focusWasHere = !active || active === this.doc.body || el.sessionSection.contains(active) || el.area.contains(active);
     el.sessionSection.hidden = true;
     el.joinForm.hidden = false;
     el.area.dataset.state = 'ended';
     this.showStatus('closed');
-    el.sessionInput.focus();
+    if (focusWasHere) el.sessionInput.focus();
+    this.desk?.sessionEnded(s.id); // the chat no longer shows it as co-browsing
   }
 
   // ------------------------------------------------------------------------------------------
@@ -552,6 +660,7 @@ export class Workspace {
       rtt: s?.transport.rtt ?? null,
       zoom: s?.viewer.zoomMode ?? null,
       scale: s?.viewer.scale ?? null,
+      desk: this.desk?.testState() ?? null,
     };
   }
 }

@@ -116,7 +116,7 @@ pub enum ChatFrame {
         chat: ChatSummary,
         /// Place in the queue (1 = next) while queued.
         position: Option<u32>,
-        /// Why it ended, once it has (`customer_left`, `agent_ended`, `inactivity`, `server_shutdown`).
+        /// Why it ended, once it has (`customer_left`, `agent_ended`, `customer_away`, `server_shutdown`).
         reason: Option<String>,
     },
     /// `say` (customer, agent → server): send a message.

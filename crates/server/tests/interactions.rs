@@ -293,6 +293,12 @@ async fn ending_co_browse_leaves_the_chat_going() {
     sharer.send_json("end", json!({})).await;
     assert_eq!(sharer.expect("ended").await["reason"], "customer_exit");
     customer.expect_text("Co-browse ended; the chat goes on.").await;
+    loop {
+        let state = desk.expect("chat_state").await;
+        if state["chat"]["chat"] == chat.as_str() && state["chat"].get("cobrowse").is_none() {
+            break; // the desk learns the chat has no co-browse session any more
+        }
+    }
     desk.send(json!(["say", 0, {"chat": chat, "cid": "after", "text": "Still here"}])).await;
     customer.expect_text("Still here").await;
 }

@@ -6,6 +6,7 @@ import { JSDOM } from 'jsdom';
 import { Api, ApiError, explainJoinError } from '../api.js';
 import { Workspace } from '../workspace.js';
 import { noticeText, endedText } from '../messages.js';
+import { deskSeams } from './desk_fakes.js';
 
 const HTML = readFileSync(new URL('../index.html', import.meta.url), 'utf8');
 
@@ -52,7 +53,7 @@ test('signing in shows the workspace; bad credentials say so', async () => {
         ? { status: 200, body: { token: 't', agent: { id: 'alice', name: 'Alice Agent' } } }
         : { status: 401, body: { error: { code: 'unauthenticated', message: 'wrong' } } },
   });
-  const ws = new Workspace(doc, { api, location: { protocol: 'https:', host: 'cb.example', search: '' } });
+  const ws = new Workspace(doc, { api, location: { protocol: 'https:', host: 'cb.example', search: '' }, desk: deskSeams().options });
   await ws.start();
   assert.equal(doc.getElementById('signin-section')?.hidden, false);
   /** @type {HTMLInputElement} */ (doc.getElementById('username')).value = 'alice';
@@ -71,7 +72,7 @@ test('join errors are explained; a malformed ID never reaches the server', async
     'GET /api/v1/auth/me': () => ({ status: 200, body: { agent: { id: 'alice', name: 'Alice Agent' } } }),
     'POST /api/v1/sessions/123456789/join': () => ({ status: 409, body: { error: { code: 'agent_busy', message: 'you already have a co-browse session' } } }),
   });
-  const ws = new Workspace(doc, { api, location: { protocol: 'https:', host: 'cb.example', search: '' } });
+  const ws = new Workspace(doc, { api, location: { protocol: 'https:', host: 'cb.example', search: '' }, desk: deskSeams().options });
   await ws.start();
   await ws.join('12345');
   assert.match(doc.getElementById('join-error')?.textContent ?? '', /nine digits/);
@@ -106,7 +107,7 @@ test('supervisors get a Watch button that asks to watch; the proxy is used when 
     'GET /proxy?url=': () => ({ status: 400, body: { error: { code: 'invalid_request', message: 'not a URL' } } }),
     'POST /api/v1/sessions/123456789/watch': () => ({ status: 403, body: { error: { code: 'wrong_role', message: 'no' } } }),
   });
-  const ws = new Workspace(doc, { api, location: { protocol: 'https:', host: 'cb.example', search: '' } });
+  const ws = new Workspace(doc, { api, location: { protocol: 'https:', host: 'cb.example', search: '' }, desk: deskSeams().options });
   await ws.start();
   assert.equal(doc.getElementById('watch-btn')?.hidden, false);
   assert.equal(await ws.proxyReady, true);
@@ -116,7 +117,7 @@ test('supervisors get a Watch button that asks to watch; the proxy is used when 
 
   const plain = page();
   const other = fakeApi({ 'GET /api/v1/auth/me': () => ({ status: 200, body: { agent: { id: 'alice', name: 'Alice' } } }) });
-  const agentWs = new Workspace(plain, { api: other.api, location: { protocol: 'https:', host: 'cb.example', search: '' } });
+  const agentWs = new Workspace(plain, { api: other.api, location: { protocol: 'https:', host: 'cb.example', search: '' }, desk: deskSeams().options });
   await agentWs.start();
   assert.equal(plain.getElementById('watch-btn')?.hidden, true, 'agents who are not supervisors see no Watch');
   assert.equal(await agentWs.proxyReady, false, 'no proxy (404): resources load directly');

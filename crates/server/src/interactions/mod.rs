@@ -492,6 +492,14 @@ impl Interactions {
             ) {
                 self.record_message(&message);
             }
+            // The desk lists the chat's co-browse session; tell it the session is gone.
+            if let Some(chat) = live.chats.get(&chat_id) {
+                let agent = chat.agent.as_ref().map(|a| a.id.clone());
+                let frame = ChatFrame::ChatStateChanged { chat: chat.summary(), position: None, reason: None };
+                if let Some(agent) = agent {
+                    live.to_desk(&agent, &frame);
+                }
+            }
         }
         let mut updated = Vec::new();
         for call in live.calls.values_mut().filter(|c| c.cobrowse == Some(session)) {
