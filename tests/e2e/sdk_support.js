@@ -418,6 +418,104 @@ export async function act(agent, action) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A bare desk: the agent's side of the chat channel (`/ws/v1/desk`), spoken by hand over Node's
+// `ws` with a bearer token (no Origin header), for the SDK's chat tests.
+
+export class DeskAgent {
+  /** @param {string} base */
+  constructor(base) {
+    this.base = base;
+    /** @type {Array<[string, number, any]>} */
+    this.frames = [];
+    /** @type {any} */
+    this.socket = null;
+    this.cids = 0;
+  }
+
+  /**
+   * Signs in and opens the desk; resolves on the `desk` frame.
+   * @param {{username: string, password: string}} [account]
+   */
+  async connect(account = AGENT) {
+    const login = await fetch(`${this.base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(account),
+    });
+    assert.equal(login.status, 200, 'sign-in');
+    const { token } = await login.json();
+    const socket = new WebSocketImpl(`${this.base.replace(/^http/, 'ws')}/ws/v1/desk`, { headers: { authorization: `Bearer ${token}` } });
+    this.socket = socket;
+    socket.on('message', (/** @type {Buffer} */ data) => {
+      const frame = JSON.parse(String(data));
+      this.frames.push(frame);
+      if (frame[0] === 'hb' && !frame[2].reply) socket.send(JSON.stringify(['hb', 0, { ts: frame[2].ts, reply: true }]));
+    });
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    this.send('desk_hello', { v: 1 });
+    await this.waitFor((f) => f[0] === 'desk', 'the desk');
+  }
+
+  /**
+   * @param {string} tag
+   * @param {object} body
+   */
+  send(tag, body) {
+    this.socket.send(JSON.stringify([tag, 0, body]));
+  }
+
+  /**
+   * Becomes available and accepts the oldest waiting chat of `customer`; returns its ID.
+   * @param {string} customer
+   * @returns {Promise<string>}
+   */
+  async acceptChatOf(customer) {
+    this.send('presence', { available: true });
+    const queue = await this.waitFor((f) => f[0] === 'queue' && f[2].waiting.some((/** @type {any} */ c) => c.customer === customer), `${customer}'s chat in the queue`);
+    const chat = queue[2].waiting.find((/** @type {any} */ c) => c.customer === customer).chat;
+    this.send('accept', { chat });
+    await this.waitFor((f) => f[0] === 'chat_state' && f[2].chat.chat === chat && f[2].chat.state === 'active', 'the accepted chat');
+    return chat;
+  }
+
+  /**
+   * @param {string} chat
+   * @param {string} text
+   */
+  say(chat, text) {
+    this.send('say', { chat, cid: `a-${++this.cids}`, text });
+  }
+
+  /**
+   * The texts of the chat's messages received, in order, each as often as it arrived.
+   * @param {string} chat
+   * @returns {string[]}
+   */
+  texts(chat) {
+    return this.frames.filter((f) => f[0] === 'msg' && f[2].chat === chat).map((f) => f[2].text);
+  }
+
+  /**
+   * The first frame received (from `from` on) that matches.
+   * @param {(frame: [string, number, any]) => boolean} pred
+   * @param {string} what
+   * @param {{from?: number, timeoutMs?: number}} [options]
+   * @returns {Promise<[string, number, any]>}
+   */
+  async waitFor(pred, what, options = {}) {
+    const found = await waitFor(() => this.frames.slice(options.from ?? 0).find(pred), `the desk to receive ${what}`, options.timeoutMs ?? 10_000);
+    return /** @type {[string, number, any]} */ (found);
+  }
+
+  close() {
+    this.socket?.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The normalizer
 
 /**

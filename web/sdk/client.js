@@ -1,7 +1,8 @@
 // The customer-side client: one instance per page. It creates or resumes the session, wires the
 // recorder, the transport, the action executor and the UI together, hands the session between
-// tabs of the site, and reports what happens as events. It has no side effects until `init()` or
-// `start()` is called.
+// tabs of the site, and reports what happens as events. It also holds the customer's chat
+// (chat/), which a co-browse session may ride on, and the "browse with you" entry for a customer
+// on the phone. It has no side effects until `init()` or `start()` is called.
 
 import { MaskRules, emptyPolicy } from './capture/rules.js';
 import { Recorder } from './capture/recorder.js';
@@ -11,9 +12,10 @@ import { maskQueryParams } from './capture/urls.js';
 import { Transport } from './transport/transport.js';
 import { SessionStore } from './transport/session_store.js';
 import { TabChannel, browserChannel, randomTabId } from './transport/tab_channel.js';
-import { createSession, fetchPolicy, serverBase, websocketUrl } from './transport/http_api.js';
+import { ApiError, createSession, fetchPolicy, serverBase, websocketUrl } from './transport/http_api.js';
 import { ActionExecutor } from './actions/action_executor.js';
 import { CustomerUi } from './ui/customer_ui.js';
+
 
 /** @typedef {import('./protocol.js').Policy} Policy */
 /** @typedef {import('./protocol.js').Frame} Frame */
@@ -27,6 +29,10 @@ import { CustomerUi } from './ui/customer_ui.js';
 /** @typedef {import('./transport/session_store.js').StoredSession} StoredSession */
 /** @typedef {import('./transport/tab_channel.js').TabMessage} TabMessage */
 /** @typedef {import('./transport/tab_channel.js').ChannelLike} ChannelLike */
+/** @typedef {import('./transport/http_api.js').SessionRequest} SessionRequest */
+/** @typedef {import('./chat/chat_protocol.js').ChatMessage} ChatMessage */
+/** @typedef {import('./chat/chat_session.js').ChatSession} ChatSession */
+/** @typedef {import('./chat/chat_ui.js').ChatUi} ChatUi */
 
 /**
  * @typedef {object} CobrowseOptions
@@ -38,9 +44,12 @@ import { CustomerUi } from './ui/customer_ui.js';
  *   or an interval in ms. Off by default.
  * @property {boolean} [tabs] Hand the session to the tab of the site the customer last focused
  *   (default true).
+ * @property {boolean} [chat] Show the built-in chat widget ("Chat with us"), with its
+ *   "browse with you" link (default false).
+ * @property {boolean} [voice] Show the "browse with you" link without the chat (default false).
  * @property {Window & typeof globalThis} [window] The page (tests pass a jsdom window).
  * @property {typeof fetch} [fetch]
- * @property {(url: string) => SocketLike} [createSocket]
+ * @property {(url: string) => SocketLike} [createSocket] Co-browse and chat sockets (tests).
  * @property {Storage | null} [storage] Where the session survives page loads (sessionStorage).
  * @property {() => ChannelLike | null} [createChannel] The channel between tabs (BroadcastChannel).
  * @property {number} [sliceMs] Longest slice of main-thread time a snapshot takes (ms).
@@ -63,6 +72,8 @@ export const END_REASON_TEXT = /** @type {Record<string, string>} */ ({
   version_mismatch: 'This page needs to be reloaded to co-browse.',
 });
 
+/** Where the chat is kept for the next page of this tab (sessionStorage). */
+const CHAT_STORAGE_KEY = 'cobrowse.chat';
 /** How long the sharing tab's socket stays open after handing the session to another tab. */
 const HANDOVER_GRACE_MS = 5000;
 /** How long a tab waits for the sharing tab to hand over before it takes the session itself. */
@@ -131,6 +142,16 @@ export class CobrowseClient extends EventTarget {
     /** Snapshots already cut down to fit a frame. */
     /** @type {WeakSet<object>} */
     this.shrunk = new WeakSet();
+    /** The customer's chat, once the chat modules are loaded. */
+    /** @type {ChatSession | null} */
+    this.chat = null;
+    /** @type {Promise<ChatSession> | null} */
+    this.chatLoading = null;
+    /** @type {typeof import('./chat/index.js') | null} */
+    this.chatModules = null;
+    /** The built-in chat widget, once shown. */
+    /** @type {ChatUi | null} */
+    this.chatUi = null;
   }
 
   /**
@@ -154,10 +175,18 @@ export class CobrowseClient extends EventTarget {
       onDeny: () => this.denyWriteMode(),
       onRevoke: () => this.revokeWriteMode(),
       onExit: () => void this.stop(),
+      onPromptChat: () => void this.openChat().catch(() => {}),
+      onPromptCall: () => void this.browseWithYou().catch(() => {}),
+      onVoice: () => void this.browseWithYou().catch(() => {}),
     }, { widget: this.options.ui !== false });
     const mount = () => this.ui?.mount();
     if (win.document.body) mount();
     else win.document.addEventListener('DOMContentLoaded', mount, { once: true });
+    this.ui.showVoiceLink(this.options.chat === true || this.options.voice === true);
+    // The chat loads only where it is used: the widget is on, or a chat goes on from an earlier page.
+    if (this.options.chat || this.#storage()?.getItem(CHAT_STORAGE_KEY)) {
+      this.#loadChat().catch((err) => console.error('Cobrowse: the chat could not load', err));
+    }
     if (this.options.tabs !== false) {
       const channel = this.options.createChannel ? this.options.createChannel() : browserChannel(win);
       this.tabs = new TabChannel(channel, (message) => this.#tabMessage(message), randomTabId());
@@ -173,8 +202,20 @@ export class CobrowseClient extends EventTarget {
     }
   }
 
+  /** The chat's ID, while there is a chat (or an ended one still shown). */
+  get chatId() {
+    return this.chat?.chat?.id ?? null;
+  }
+
+  /** `idle`, `starting`, `queued`, `active` or `ended`. */
+  get chatState() {
+    return this.chat?.state ?? 'idle';
+  }
+
   /**
-   * Creates a session and starts sharing the page.
+   * Creates a session and starts sharing the page. With an agent answering the customer's chat,
+   * the session rides on that chat (as `startFromChat()`). When the server wants a chat or call
+   * first (`interaction_required`), the built-in UI asks the customer to start one.
    * @returns {Promise<{id: string}>}
    */
   async start() {
@@ -186,22 +227,159 @@ export class CobrowseClient extends EventTarget {
       await this.#resume(stored);
       return { id: stored.id };
     }
+    if (this.chat?.state === 'active') return this.startFromChat();
+    return this.#create({}, undefined);
+  }
+
+  /**
+   * Starts co-browsing from the customer's chat, once an agent has answered it. The agent's
+   * workspace opens the session by itself: the customer reads nothing out.
+   * @returns {Promise<{id: string}>}
+   */
+  async startFromChat() {
+    if (!this.initialized) await this.init();
+    if (this.sessionId && (this.state === 'active' || this.state === 'starting')) return { id: this.sessionId };
+    const chat = this.chat?.chat;
+    if (!chat || this.chat?.state !== 'active') {
+      throw new ApiError('interaction_required', 'co-browse starts once an agent has answered your chat', 422);
+    }
+    return this.#create({ chat: { id: chat.id, token: chat.token } }, 'chat');
+  }
+
+  /**
+   * "Browse with you": for a customer on the phone with an agent. Creates a session and shows
+   * its nine digits, large, for the customer to read aloud; the agent types them.
+   * @returns {Promise<{id: string}>}
+   */
+  async browseWithYou() {
+    if (!this.initialized) await this.init();
+    if (this.sessionId && (this.state === 'active' || this.state === 'starting')) return { id: this.sessionId };
+    return this.#create({ channel: 'voice' }, 'voice');
+  }
+
+  /**
+   * Starts a chat; it waits in the queue until an agent accepts it. Resolves to `{ id }`.
+   * @param {{name: string, message?: string}} request
+   * @returns {Promise<{id: string}>}
+   */
+  async startChat(request) {
+    const chat = await this.#loadChat();
+    return chat.start(request, { widget: this.chatUi !== null });
+  }
+
+  /**
+   * Sends a chat message. Resolves with the message once the server has it; it survives page
+   * loads and network drops meanwhile (sent again, never doubled).
+   * @param {string} text
+   * @returns {Promise<ChatMessage>}
+   */
+  async sendChat(text) {
+    return (await this.#loadChat()).say(text);
+  }
+
+  /**
+   * Ends the chat, and with it any co-browse session riding on it.
+   * @returns {Promise<void>}
+   */
+  async endChat() {
+    return (await this.#loadChat()).end();
+  }
+
+  /**
+   * Shows the built-in chat widget, open (for a site's own "chat" button).
+   * @returns {Promise<void>}
+   */
+  async openChat() {
+    await this.#loadChat();
+    this.#chatWidget(/** @type {typeof import('./chat/index.js')} */ (this.chatModules))?.open();
+  }
+
+  /**
+   * Loads the chat modules (once), creates the chat and resumes one from an earlier page of
+   * this tab; shows the widget where it is on.
+   * @returns {Promise<ChatSession>}
+   */
+  #loadChat() {
+    if (!this.initialized) return this.init().then(() => this.#loadChat());
+    if (!this.chatLoading) {
+      this.chatLoading = (async () => {
+        const modules = await import('./chat/index.js');
+        this.chatModules = modules;
+        const win = this.#win();
+        const store = new modules.ChatStore(this.#storage(), CHAT_STORAGE_KEY);
+        const chat = new modules.ChatSession({
+          store,
+          base: () => serverBase(this.options.server ?? '', win.location.href),
+          fetch: this.#fetch(),
+          createSocket: this.#socketFactory(),
+          timers: timersOf(win),
+          emit: (type, detail) => this.#emit(type, detail),
+          onChange: () => this.chatUi?.render(),
+        });
+        this.chat = chat;
+        const stored = store.load();
+        if (stored) chat.resume(stored);
+        if (this.options.chat || stored?.widget) this.#chatWidget(modules);
+        return chat;
+      })();
+      this.chatLoading.catch(() => {
+        this.chatLoading = null; // try again next time
+      });
+    }
+    return this.chatLoading;
+  }
+
+  /**
+   * The chat widget, created on first use; null with `ui: false`.
+   * @param {typeof import('./chat/index.js')} modules
+   * @returns {ChatUi | null}
+   */
+  #chatWidget(modules) {
+    if (this.chatUi || !this.ui || !this.chat || this.options.ui === false) return this.chatUi;
+    this.chatUi = new modules.ChatUi(this.#win().document, this.ui, this.chat, {
+      startCobrowse: () => this.startFromChat(),
+      cobrowseOn: () => this.state === 'active' || this.state === 'starting' || this.state === 'standby',
+      storage: this.#storage(),
+    });
+    this.chatUi.render();
+    return this.chatUi;
+  }
+
+  /** @returns {Storage | null} */
+  #storage() {
+    return this.options.storage !== undefined ? this.options.storage : safeSessionStorage(this.#win());
+  }
+
+  /**
+   * @param {SessionRequest} request
+   * @param {'chat' | 'voice' | undefined} via
+   * @returns {Promise<{id: string}>}
+   */
+  async #create(request, via) {
     const win = this.#win();
     this.#setState('starting');
     this.ui?.setStarting(true);
     try {
       const base = serverBase(this.options.server ?? '', win.location.href);
-      const created = await createSession(this.#fetch(), base);
+      const created = await createSession(this.#fetch(), base, request);
       const wsUrl = websocketUrl(created.ws_url, base);
       /** @type {StoredSession} */
       const session = { id: created.id, token: created.token, wsUrl, lastServerSeq: 0 };
+      if (via) session.via = via;
       this.store?.save(session);
       this.#begin(session, created.policy);
       return { id: created.id };
     } catch (err) {
       this.#setState('idle');
       this.ui?.setStarting(false);
-      this.ui?.notice('Co-browse could not start. Please try again.', { timers: timersOf(win) });
+      if (err instanceof ApiError && err.code === 'interaction_required') {
+        // Co-browse rides on a chat or a call: ask the customer to start one.
+        this.ui?.showPrompt(this.chat?.state === 'queued'
+          ? 'Co-browsing can start once an agent answers your chat (or if you are on a call with us)'
+          : 'Co-browsing works alongside a chat or a call with us');
+      } else {
+        this.ui?.notice('Co-browse could not start. Please try again.', { timers: timersOf(win) });
+      }
       this.#emit('error', { error: err });
       throw err;
     }
@@ -287,7 +465,7 @@ export class CobrowseClient extends EventTarget {
       session: session.id,
       token: session.token,
       lastServerSeq: session.lastServerSeq,
-      createSocket: this.options.createSocket ?? ((url) => /** @type {SocketLike} */ (/** @type {unknown} */ (new win.WebSocket(url)))),
+      createSocket: this.#socketFactory(),
       timers,
       onWelcome: (welcome, needSnapshot) => this.#welcome(welcome, needSnapshot),
       onFrame: (frame) => this.#frame(frame),
@@ -322,7 +500,7 @@ export class CobrowseClient extends EventTarget {
     recorder.start();
     this.#watchPage(win);
     transport.connect();
-    ui?.showSession(session.id);
+    ui?.showSession(session.id, session.via);
     ui?.setMode(this.mode);
     this.#setState('active');
     this.#emit('session_started', { id: session.id });
@@ -654,7 +832,7 @@ export class CobrowseClient extends EventTarget {
     this.transport = null;
     this.agentPresent = false;
     this.#setState('standby');
-    if (this.sessionId) this.ui?.showStandby(this.sessionId);
+    if (this.sessionId) this.ui?.showStandby(this.sessionId, this.session?.via);
   }
 
   /** Exit pressed in a tab that does not share: the sharing tab ends the session. */
@@ -743,6 +921,13 @@ export class CobrowseClient extends EventTarget {
     if (state === this.state) return;
     this.state = state;
     this.#emit('state', { state });
+    this.chatUi?.render(); // its "Start co-browse" follows the session
+  }
+
+  /** @returns {(url: string) => SocketLike} */
+  #socketFactory() {
+    const win = this.#win();
+    return this.options.createSocket ?? ((url) => /** @type {SocketLike} */ (/** @type {unknown} */ (new win.WebSocket(url))));
   }
 
   /**

@@ -39,6 +39,8 @@ const client = new CobrowseClient({
   ui: flag(data.ui, true),
   canvas: Number.isFinite(canvasMs) && canvasMs > 0 ? canvasMs : flag(data.canvas, false),
   tabs: flag(data.tabs, true),
+  chat: flag(data.chat, false),
+  voice: flag(data.voice, false),
 });
 
 /** @type {any} */ (window).Cobrowse = client;

@@ -328,6 +328,11 @@ export const ErrorCode = Object.freeze({
   INVALID_REQUEST: 'invalid_request',
   UNAUTHENTICATED: 'unauthenticated',
   ORIGIN_NOT_ALLOWED: 'origin_not_allowed',
+  INTERACTION_REQUIRED: 'interaction_required',
+  UNKNOWN_INTERACTION: 'unknown_interaction',
+  UNKNOWN_AGENT: 'unknown_agent',
+  CHAT_TAKEN: 'chat_taken',
+  UPSTREAM_FAILED: 'upstream_failed',
   SERVER_SHUTDOWN: 'server_shutdown',
   INTERNAL: 'internal',
 });

@@ -1,4 +1,4 @@
-// The two HTTP calls the SDK makes: create a session, and read the masking policy.
+// The HTTP calls the SDK makes: create a session, read the masking policy, start a chat.
 
 import { normalizePolicy } from '../capture/rules.js';
 
@@ -65,16 +65,23 @@ async function readJson(response) {
 }
 
 /**
+ * What a new session rides on: nothing (standalone, when the server's policy allows it), the
+ * customer's chat, or a phone call (`channel: "voice"`: the customer reads the ID to the agent).
+ * @typedef {{} | {chat: {id: string, token: string}} | {channel: 'voice'}} SessionRequest
+ */
+
+/**
  * `POST /api/v1/sessions`.
  * @param {typeof fetch} fetchFn
  * @param {string} base
+ * @param {SessionRequest} [request]
  * @returns {Promise<CreatedSession>}
  */
-export async function createSession(fetchFn, base) {
+export async function createSession(fetchFn, base, request = {}) {
   const response = await fetchFn(new URL('api/v1/sessions', base).href, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: '{}',
+    body: JSON.stringify(request),
     credentials: 'omit',
   });
   const body = await readJson(response);
@@ -97,4 +104,26 @@ export async function createSession(fetchFn, base) {
 export async function fetchPolicy(fetchFn, base) {
   const response = await fetchFn(new URL('api/v1/sdk/config', base).href, { credentials: 'omit' });
   return normalizePolicy(await readJson(response));
+}
+
+/**
+ * `POST /api/v1/chats`: starts a chat; it waits in the queue until an agent accepts it.
+ * @param {typeof fetch} fetchFn
+ * @param {string} base
+ * @param {{name: string, message?: string}} request
+ * @returns {Promise<import('../chat/chat_protocol.js').CreatedChat>}
+ */
+export async function createChat(fetchFn, base, request) {
+  /** @type {{name: string, message?: string}} */
+  const body = { name: request.name };
+  if (request.message) body.message = request.message;
+  const response = await fetchFn(new URL('api/v1/chats', base).href, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    credentials: 'omit',
+  });
+  const answer = await readJson(response);
+  if (typeof answer?.id !== 'string' || typeof answer?.token !== 'string') throw new ApiError('invalid_response', 'unexpected answer from the server', response.status);
+  return { id: answer.id, token: answer.token, ws_url: typeof answer.ws_url === 'string' ? answer.ws_url : '/ws/v1/chat' };
 }

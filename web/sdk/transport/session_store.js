@@ -7,6 +7,7 @@
  * @property {string} token
  * @property {string} wsUrl
  * @property {number} lastServerSeq
+ * @property {'chat' | 'voice'} [via] What the session rides on, for what the panel says.
  */
 
 export class SessionStore {
@@ -29,7 +30,10 @@ export class SessionStore {
       if (!text) return null;
       const value = JSON.parse(text);
       if (typeof value?.id !== 'string' || typeof value?.token !== 'string' || typeof value?.wsUrl !== 'string') return null;
-      return { id: value.id, token: value.token, wsUrl: value.wsUrl, lastServerSeq: Number(value.lastServerSeq) || 0 };
+      /** @type {StoredSession} */
+      const session = { id: value.id, token: value.token, wsUrl: value.wsUrl, lastServerSeq: Number(value.lastServerSeq) || 0 };
+      if (value.via === 'chat' || value.via === 'voice') session.via = value.via;
+      return session;
     } catch {
       return null;
     }

@@ -1,6 +1,7 @@
-// The customer's UI: Start button, session ID, notices, write-mode consent, toolbar, and the
-// agent's pointer, click circles and highlight strokes. Everything lives in one host element
-// with a shadow root, so the site's CSS cannot reach it; the recorder never serializes it.
+// The customer's UI: Start button, session ID, notices, write-mode consent, toolbar, the prompt
+// to start a chat or call first, and the agent's pointer, click circles and highlight strokes.
+// Everything lives in one host element with a shadow root, so the site's CSS cannot reach it;
+// the recorder never serializes it. The chat widget (chat/chat_ui.js) mounts into the same dock.
 
 import { formatSessionId } from '../protocol.js';
 
@@ -11,14 +12,27 @@ import { formatSessionId } from '../protocol.js';
  * @property {() => void} onDeny
  * @property {() => void} onRevoke
  * @property {() => void} onExit
+ * @property {() => void} [onPromptChat] The prompt's "Chat with us".
+ * @property {() => void} [onPromptCall] The prompt's "I'm on a call".
+ * @property {() => void} [onVoice] The "browse with you" link.
+ */
+
+/**
+ * What a session rides on, for what the panel says: `chat` (the agent opened it from the chat;
+ * nothing to read out), `voice` (read the digits on the phone), or nothing (standalone).
+ * @typedef {'chat' | 'voice' | undefined} SessionVia
  */
 
 const STYLE = `
 :host { all: initial; }
 * { box-sizing: border-box; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 .layer { position: fixed; inset: 0; pointer-events: none; z-index: 2147483646; overflow: hidden; }
-.panel { position: fixed; right: 16px; bottom: 16px; z-index: 2147483647; pointer-events: auto;
-  background: #fff; color: #1b1f24; border: 1px solid #c9d1d9; border-radius: 10px;
+.dock { position: fixed; right: 16px; bottom: 16px; z-index: 2147483647; pointer-events: none;
+  display: flex; flex-direction: column; align-items: flex-end; gap: 8px; max-height: calc(100vh - 32px); }
+.dock > * { pointer-events: auto; }
+.launchers { display: flex; gap: 8px; align-items: center; justify-content: flex-end; pointer-events: none; }
+.launchers > * { pointer-events: auto; }
+.panel, .card { background: #fff; color: #1b1f24; border: 1px solid #c9d1d9; border-radius: 10px;
   box-shadow: 0 6px 24px rgba(0,0,0,.18); padding: 12px 14px; min-width: 240px; max-width: 340px; font-size: 14px; }
 .panel[hidden], [hidden] { display: none !important; }
 button { font: inherit; border-radius: 6px; border: 1px solid #8c959f; background: #f6f8fa; color: #1b1f24;
@@ -26,7 +40,13 @@ button { font: inherit; border-radius: 6px; border: 1px solid #8c959f; backgroun
 button.primary { background: #0b5fff; border-color: #0b5fff; color: #fff; }
 button.danger { background: #fff; border-color: #cf222e; color: #cf222e; }
 button:focus-visible { outline: 3px solid #0b5fff; outline-offset: 2px; }
-.start { position: fixed; right: 16px; bottom: 16px; z-index: 2147483647; pointer-events: auto; box-shadow: 0 4px 14px rgba(0,0,0,.2); font-size: 14px; }
+.start { box-shadow: 0 4px 14px rgba(0,0,0,.2); font-size: 14px; }
+.on { font-weight: 600; margin: 0 0 4px; color: #1a7f37; }
+.panel[data-via="voice"] { max-width: 420px; }
+.panel[data-via="voice"] .sid { font-size: 40px; white-space: nowrap; }
+.prompt p { margin: 0 0 10px; font-weight: 600; }
+button.link { background: #fff; border: 1px solid #c9d1d9; border-radius: 999px; color: #0b5fff; font-size: 13px;
+  padding: 5px 10px; box-shadow: 0 2px 8px rgba(0,0,0,.12); text-decoration: underline; }
 .label { font-size: 12px; color: #57606a; margin: 0 0 2px; }
 .sid { font-size: 30px; font-weight: 700; letter-spacing: .08em; font-variant-numeric: tabular-nums; margin: 0 0 6px; user-select: all; }
 .hint { margin: 0 0 8px; color: #57606a; font-size: 13px; }
@@ -81,18 +101,51 @@ export class CustomerUi {
     this.layer.appendChild(this.pointer);
     this.root.appendChild(this.layer);
 
+    // The dock, bottom right: the session panel, the prompt, the chat, and the launchers.
+    this.dock = this.#el('div', 'dock');
+    this.root.appendChild(this.dock);
+
     this.startButton = this.#el('button', 'start primary');
     this.startButton.textContent = 'Start co-browse';
     this.startButton.hidden = true;
     this.startButton.addEventListener('click', () => handlers.onStart());
-    this.root.appendChild(this.startButton);
+    // "Browse with you": for a customer on the phone with an agent (shown when the site asks).
+    this.voiceLink = this.#el('button', 'link');
+    this.voiceLink.textContent = 'On a call? Browse with you';
+    this.voiceLink.hidden = true;
+    this.voiceLink.addEventListener('click', () => handlers.onVoice?.());
+    this.launchers = this.#el('div', 'launchers');
+    this.launchers.appendChild(this.voiceLink);
+    this.launchers.appendChild(this.startButton);
+
+    this.prompt = this.#el('div', 'card prompt');
+    this.prompt.setAttribute('role', 'dialog');
+    this.prompt.setAttribute('aria-label', 'Co-browse');
+    this.prompt.hidden = true;
+    this.prompt.innerHTML = `
+      <p data-part="prompt-text">Co-browsing works alongside a chat or a call with us</p>
+      <div class="row">
+        <button type="button" class="primary" data-part="prompt-chat">Chat with us</button>
+        <button type="button" data-part="prompt-call">I'm on a call</button>
+        <button type="button" data-part="prompt-cancel">Cancel</button>
+      </div>`;
+    this.#in(this.prompt, 'prompt-chat').addEventListener('click', () => {
+      this.hidePrompt();
+      handlers.onPromptChat?.();
+    });
+    this.#in(this.prompt, 'prompt-call').addEventListener('click', () => {
+      this.hidePrompt();
+      handlers.onPromptCall?.();
+    });
+    this.#in(this.prompt, 'prompt-cancel').addEventListener('click', () => this.hidePrompt());
 
     this.panel = this.#el('div', 'panel');
     this.panel.setAttribute('role', 'region');
     this.panel.setAttribute('aria-label', 'Co-browse');
     this.panel.hidden = true;
     this.panel.innerHTML = `
-      <p class="label">Your co-browse session ID</p>
+      <p class="on" data-part="on" hidden>Co-browsing is on</p>
+      <p class="label" data-part="label">Your co-browse session ID</p>
       <p class="sid" data-part="id"></p>
       <p class="hint" data-part="hint">Read this number to your agent.</p>
       <div class="row" data-part="moderow"><span>Mode:</span> <span class="mode" data-part="mode">Pointer (agent can only point)</span></div>
@@ -108,7 +161,15 @@ export class CustomerUi {
         <button type="button" data-part="deny">Deny</button></div>
       </div>
       <p class="notice" data-part="notice" role="status" aria-live="polite" hidden></p>`;
-    this.root.appendChild(this.panel);
+    this.dock.appendChild(this.panel);
+    this.dock.appendChild(this.prompt);
+    /** Where the chat widget puts its panel (between the prompt and the launchers). */
+    this.chatSlot = this.#el('div', 'slot');
+    this.chatSlot.setAttribute('style', 'display: contents');
+    this.dock.appendChild(this.chatSlot);
+    this.dock.appendChild(this.launchers);
+    /** @type {SessionVia} */
+    this.via = undefined;
     this.#part('revoke').addEventListener('click', () => handlers.onRevoke());
     this.#part('exit').addEventListener('click', () => handlers.onExit());
     this.#part('approve').addEventListener('click', () => handlers.onApprove());
@@ -118,6 +179,8 @@ export class CustomerUi {
     this.noticeTimer = null;
     /** Whether the Start button shows when no session runs. */
     this.autoStart = false;
+    /** Whether the "browse with you" link shows when no session runs. */
+    this.voiceVisible = false;
   }
 
   /**
@@ -139,21 +202,41 @@ export class CustomerUi {
     this.startButton.hidden = !visible || !this.widget;
   }
 
+  /** @param {boolean} visible */
+  showVoiceLink(visible) {
+    this.voiceVisible = visible;
+    this.voiceLink.hidden = !visible || !this.widget || !this.panel.hidden;
+  }
+
   /** @param {boolean} busy */
   setStarting(busy) {
     this.startButton.disabled = busy;
     this.startButton.textContent = busy ? 'Starting…' : 'Start co-browse';
   }
 
-  /** @param {string} id */
-  showSession(id) {
+  /**
+   * @param {string} id
+   * @param {SessionVia} [via]
+   */
+  showSession(id, via) {
+    this.via = via;
+    this.hidePrompt();
     this.startButton.hidden = true;
+    this.voiceLink.hidden = true;
     this.panel.hidden = !this.widget;
     this.panel.dataset.state = 'active';
+    if (via) this.panel.dataset.via = via;
+    else delete this.panel.dataset.via;
+    // From a chat the agent's workspace opens the session by itself: nothing to read out.
+    const readOut = via !== 'chat';
+    this.#part('on').hidden = readOut;
+    this.#part('label').hidden = !readOut;
+    this.#part('id').hidden = !readOut;
+    this.#part('label').textContent = via === 'voice' ? 'Read these digits to the agent on the phone' : 'Your co-browse session ID';
     this.#part('id').textContent = formatSessionId(id);
     this.#part('id').setAttribute('aria-label', id.split('').join(' '));
     this.#part('hint').hidden = false;
-    this.#part('hint').textContent = 'Read this number to your agent.';
+    this.#part('hint').textContent = this.#waitingHint();
     this.#part('moderow').hidden = false;
     this.#part('exit').hidden = false;
     this.#part('close').hidden = true;
@@ -163,9 +246,10 @@ export class CustomerUi {
   /**
    * The session goes on in another tab of the site.
    * @param {string} id
+   * @param {SessionVia} [via]
    */
-  showStandby(id) {
-    this.showSession(id);
+  showStandby(id, via) {
+    this.showSession(id, via);
     this.panel.dataset.state = 'standby';
     this.hideConsent();
     this.pointer.hidden = true;
@@ -186,7 +270,29 @@ export class CustomerUi {
 
   /** @param {boolean} agentPresent */
   setAgentPresent(agentPresent) {
-    this.#part('hint').textContent = agentPresent ? 'An agent is viewing this page with you.' : 'Read this number to your agent.';
+    this.#part('hint').textContent = agentPresent ? 'An agent is viewing this page with you.' : this.#waitingHint();
+  }
+
+  /** What the panel says while no agent is there yet. */
+  #waitingHint() {
+    if (this.via === 'chat') return 'Your agent will see this page in a moment.';
+    if (this.via === 'voice') return 'Once the agent types them, they see this page with you.';
+    return 'Read this number to your agent.';
+  }
+
+  /**
+   * Asks the customer to start a chat or call first: co-browse rides on one.
+   * @param {string} [text]
+   */
+  showPrompt(text = 'Co-browsing works alongside a chat or a call with us') {
+    if (!this.widget) return;
+    this.#in(this.prompt, 'prompt-text').textContent = text;
+    this.prompt.hidden = false;
+    /** @type {HTMLElement} */ (this.#in(this.prompt, 'prompt-chat')).focus();
+  }
+
+  hidePrompt() {
+    this.prompt.hidden = true;
   }
 
   /** @param {'pointer' | 'write'} mode */
@@ -236,6 +342,7 @@ export class CustomerUi {
     this.#part('hint').hidden = true;
     this.#part('moderow').hidden = true;
     this.#part('observers').hidden = true;
+    this.#part('on').hidden = true;
     this.#part('close').hidden = false;
     this.notice(text, { sticky: true });
   }
@@ -246,6 +353,7 @@ export class CustomerUi {
     this.#part('exit').hidden = false;
     this.#part('notice').hidden = true;
     this.startButton.hidden = !this.widget || !this.autoStart;
+    this.voiceLink.hidden = !this.widget || !this.voiceVisible;
     this.setStarting(false);
   }
 
@@ -301,6 +409,15 @@ export class CustomerUi {
    * @returns {HTMLElement}
    */
   #part(name) {
-    return /** @type {HTMLElement} */ (this.panel.querySelector(`[data-part="${name}"]`));
+    return this.#in(this.panel, name);
+  }
+
+  /**
+   * @param {HTMLElement} container
+   * @param {string} name
+   * @returns {HTMLElement}
+   */
+  #in(container, name) {
+    return /** @type {HTMLElement} */ (container.querySelector(`[data-part="${name}"]`));
   }
 }
