@@ -3,10 +3,11 @@
 // co-browse start marker. Every frame on this channel carries `seq` 0; a chat's messages are
 // numbered by the server, and that number is how the desk drops repeats.
 //
-// The co-browse channel's shapes are in `web/sdk/protocol.js`; the desk's live here because
-// only the workspace speaks it.
+// Splitting and writing frames, the shared shapes and the start marker come from the chat
+// channel's module in the SDK; this file adds the frames only a desk sends and reads.
 
 import { PROTOCOL_VERSION } from '../sdk/protocol.js';
+import { isObject, splitChatFrame, decodeControl, encodeChannelFrame, startMarkerSession } from '../sdk/chat/chat_protocol.js';
 
 /** @typedef {'queued' | 'active' | 'ended'} ChatState */
 /** @typedef {'customer' | 'agent' | 'system'} Author */
@@ -76,14 +77,6 @@ const INBOUND_TAGS = new Set(['desk', 'queue', 'chat_state', 'msg', 'call', 'cob
 
 /**
  * @param {unknown} value
- * @returns {value is Record<string, any>}
- */
-function isObject(value) {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * @param {unknown} value
  * @returns {value is ChatSummary}
  */
 function isChatSummary(value) {
@@ -105,17 +98,9 @@ function isCallSummary(value) {
  * @returns {DeskInbound | null}
  */
 export function decodeDeskFrame(text) {
-  /** @type {unknown} */
-  let value;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (!Array.isArray(value) || value.length !== 3 || typeof value[0] !== 'string' || !isObject(value[2])) return null;
-  const tag = value[0];
-  const body = value[2];
-  if (!INBOUND_TAGS.has(tag)) return null;
+  const frame = splitChatFrame(text);
+  if (!frame || !INBOUND_TAGS.has(frame.tag)) return null;
+  const { tag, body } = frame;
   switch (tag) {
     case 'desk':
       if (typeof body.available !== 'boolean' || !Array.isArray(body.chats) || !Array.isArray(body.calls)) return null;
@@ -135,12 +120,8 @@ export function decodeDeskFrame(text) {
     case 'cobrowse':
       if (typeof body.chat !== 'string' || typeof body.session !== 'string') return null;
       return { tag, body: { chat: body.chat, session: body.session } };
-    case 'error':
-      return { tag, body: { code: String(body.code ?? ''), message: String(body.message ?? ''), fatal: body.fatal === true } };
-    case 'hb':
-      return { tag, body: { ts: Number(body.ts) || 0, reply: body.reply === true } };
     default:
-      return null;
+      return decodeControl(tag, body);
   }
 }
 
@@ -152,7 +133,7 @@ export function decodeDeskFrame(text) {
  * @returns {string}
  */
 export function encodeDeskFrame(tag, body) {
-  return JSON.stringify([tag, 0, body]);
+  return encodeChannelFrame(tag, body);
 }
 
 /**
@@ -162,6 +143,5 @@ export function encodeDeskFrame(tag, body) {
  * @returns {string | null}
  */
 export function parseStartMarker(text) {
-  const match = /^\{start:(\d{9})\}$/.exec(text.trim());
-  return match ? match[1] : null;
+  return startMarkerSession(text);
 }

@@ -1,6 +1,7 @@
-// The customer's side of the chat channel (`/ws/v1/chat`, protocol section 10), mirrored from
-// `crates/protocol/src/chat.rs`: the frames the widget sends and receives, and reading and
-// writing them. Every frame on this channel carries `seq` 0: the server numbers a chat's
+// The chat channel (`/ws/v1/chat` for the customer's widget, `/ws/v1/desk` for the agent's desk;
+// protocol section 10), mirrored from `crates/protocol/src/chat.rs`: the shapes both sides share,
+// splitting and writing frames, the start marker, and the frames the widget reads. The desk's own
+// frames are typed in `web/agent/desk_protocol.js` on top of this module. Every frame on this channel carries `seq` 0: the server numbers a chat's
 // messages (`id` 1, 2, 3 …) and that number is the replay cursor (`chat_hello.last`).
 
 import { PROTOCOL_VERSION } from '../protocol.js';
@@ -73,15 +74,56 @@ const START_MARKER = /^\{start:(\d{9})\}$/;
  * @returns {string | null}
  */
 export function startMarkerSession(text) {
-  return START_MARKER.exec(text)?.[1] ?? null;
+  return START_MARKER.exec(text.trim())?.[1] ?? null;
 }
 
 /**
  * @param {unknown} value
  * @returns {value is Record<string, any>}
  */
-function isObject(value) {
+export function isObject(value) {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Splits a chat-channel frame into its tag and body; null when the text is not `[tag, 0, {…}]`.
+ * @param {string} text
+ * @returns {{tag: string, body: Record<string, any>} | null}
+ */
+export function splitChatFrame(text) {
+  /** @type {unknown} */
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(value) || value.length !== 3 || typeof value[0] !== 'string' || !isObject(value[2])) return null;
+  return { tag: value[0], body: value[2] };
+}
+
+/**
+ * The `error` and `hb` bodies, which both sides read the same way.
+ * @param {string} tag
+ * @param {Record<string, any>} body
+ * @returns {{tag: 'error', body: {code: string, message: string, fatal: boolean}} | {tag: 'hb', body: {ts: number, reply: boolean}} | null}
+ */
+export function decodeControl(tag, body) {
+  if (tag === 'error') {
+    return { tag, body: { code: String(body.code ?? ''), message: String(body.message ?? ''), fatal: body.fatal === true } };
+  }
+  if (tag === 'hb') return { tag, body: { ts: Number(body.ts) || 0, reply: body.reply === true } };
+  return null;
+}
+
+/**
+ * Writes any chat-channel frame (`seq` is always 0).
+ * @param {string} tag
+ * @param {object} body
+ * @returns {string}
+ */
+export function encodeChannelFrame(tag, body) {
+  return JSON.stringify([tag, 0, body]);
 }
 
 /**
@@ -91,16 +133,9 @@ function isObject(value) {
  * @returns {ChatInbound | null}
  */
 export function decodeChatFrame(text) {
-  /** @type {unknown} */
-  let value;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (!Array.isArray(value) || value.length !== 3 || typeof value[0] !== 'string' || !isObject(value[2])) return null;
-  const tag = value[0];
-  const body = value[2];
+  const frame = splitChatFrame(text);
+  if (!frame) return null;
+  const { tag, body } = frame;
   switch (tag) {
     case 'chat_state':
       if (!isObject(body.chat) || typeof body.chat.state !== 'string') return null;
@@ -108,12 +143,8 @@ export function decodeChatFrame(text) {
     case 'msg':
       if (typeof body.id !== 'number' || typeof body.text !== 'string' || typeof body.from !== 'string') return null;
       return { tag, body: /** @type {ChatMessage} */ (body) };
-    case 'error':
-      return { tag, body: { code: String(body.code ?? ''), message: String(body.message ?? ''), fatal: body.fatal === true } };
-    case 'hb':
-      return { tag, body: { ts: Number(body.ts) || 0, reply: body.reply === true } };
     default:
-      return null;
+      return decodeControl(tag, body);
   }
 }
 
@@ -125,5 +156,5 @@ export function decodeChatFrame(text) {
  * @returns {string}
  */
 export function encodeChatFrame(tag, body) {
-  return JSON.stringify([tag, 0, body]);
+  return encodeChannelFrame(tag, body);
 }
