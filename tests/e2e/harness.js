@@ -25,15 +25,18 @@ export const CHROMIUM_ARGS = [
 ];
 
 /**
- * @typedef {{ base: string, stop: () => Promise<number | null>, logs: () => string }} RunningServer
+ * @typedef {{ base: string, dataDir: string, stop: () => Promise<number | null>, logs: () => string,
+ *   cleanup: () => void }} RunningServer
  */
 
 /**
  * Starts `cobrowse demo` on 127.0.0.1:0 and resolves once it prints its address.
  * @param {Record<string, string>} [env] extra environment, e.g. COBROWSE_TIMEOUTS__PENDING
+ * @param {{ keepData?: boolean }} [options] keepData: leave the data directory after `stop` so a
+ *   test can read what the server stored (then call `cleanup`)
  * @returns {Promise<RunningServer>}
  */
-export async function startServer(env = {}) {
+export async function startServer(env = {}, options = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'cobrowse-e2e-'));
   const binary = process.env.COBROWSE_BIN ?? join(root, 'target', 'debug', 'cobrowse');
   const child = spawn(binary, ['demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
@@ -57,21 +60,25 @@ export async function startServer(env = {}) {
       }
     });
   });
+  const cleanup = () => rmSync(dataDir, { recursive: true, force: true });
   return {
     base: /** @type {string} */ (base),
+    dataDir,
     logs: () => stderr,
     stop: () => new Promise((resolve) => {
+      /** @param {number | null} code */
+      const done = (code) => {
+        if (!options.keepData) cleanup();
+        resolve(code);
+      };
       if (child.exitCode !== null) {
-        rmSync(dataDir, { recursive: true, force: true });
-        resolve(child.exitCode);
+        done(child.exitCode);
         return;
       }
-      child.once('exit', (code) => {
-        rmSync(dataDir, { recursive: true, force: true });
-        resolve(code);
-      });
+      child.once('exit', done);
       child.kill('SIGTERM');
     }),
+    cleanup,
   };
 }
 

@@ -3,18 +3,15 @@
 // workspace, or a bare WebSocket client that sends frames by hand), frames captured from the
 // customer's browser through the DevTools protocol, and the one normalizer both sides' DOMs pass
 // through for the central check: the agent's rebuilt page equals the customer's page.
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
+import { startServer } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
 /** Fixture pages; `__COBROWSE__` in them becomes the Cobrowse server's base URL. */
 export const FIXTURES = join(here, 'fixtures');
 
@@ -142,45 +139,7 @@ export async function startSite(options = {}) {
  * @returns {Promise<Cobrowse>}
  */
 export async function startCobrowse(env = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'cobrowse-sdk-e2e-'));
-  const binary = process.env.COBROWSE_BIN ?? join(root, 'target', 'debug', 'cobrowse');
-  const child = spawn(binary, ['demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    env: { ...process.env, COBROWSE_LOG: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const base = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${stderr}`)), 20_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${stderr}`));
-    });
-    const lines = createInterface({ input: /** @type {import('node:stream').Readable} */ (child.stdout) });
-    lines.on('line', (line) => {
-      const match = /^cobrowse listening on (http:\/\/\S+)/.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-  });
-  return {
-    base: /** @type {string} */ (base),
-    dataDir,
-    logs: () => stderr,
-    stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) {
-        resolve(child.exitCode);
-        return;
-      }
-      child.once('exit', (code) => resolve(code));
-      child.kill('SIGTERM');
-    }),
-    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
-  };
+  return startServer(env, { keepData: true });
 }
 
 /**
