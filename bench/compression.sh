@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Wire compression (issue 6, item 5), measurement only: permessage-deflate and CompressionStream
+# on the frame streams recorded by bench/capture.sh and bench/e2e.sh (run those first). Writes
+# bench/results/compression.json and compression.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bench/setup.sh
+cargo build --release -p cobrowse-loadgen
+exec node bench/compression/compression.js "$@"
