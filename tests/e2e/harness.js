@@ -40,7 +40,9 @@ export async function startServer(env = {}, options = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'cobrowse-e2e-'));
   const binary = process.env.COBROWSE_BIN ?? join(root, 'target', 'debug', 'cobrowse');
   const child = spawn(binary, ['demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    env: { ...process.env, COBROWSE_LOG: 'warn', ...env },
+    // COBROWSE_BIN chooses the binary; it is not a server setting, so it stays out of the
+    // server's environment (where every COBROWSE_* variable is read as configuration).
+    env: { ...withoutBinOverride(process.env), COBROWSE_LOG: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -80,6 +82,16 @@ export async function startServer(env = {}, options = {}) {
     }),
     cleanup,
   };
+}
+
+/**
+ * The environment without the harness's own COBROWSE_BIN.
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {NodeJS.ProcessEnv}
+ */
+function withoutBinOverride(env) {
+  const { COBROWSE_BIN: _binary, ...rest } = env;
+  return rest;
 }
 
 /** Launches the system Chromium, headless. */
