@@ -63,7 +63,12 @@ impl Metrics {
 
     /// A frame of `bytes` was written to a socket.
     pub fn frame_out(&self, bytes: usize) {
-        self.frames_out.fetch_add(1, Relaxed);
+        self.frames_out(1, bytes);
+    }
+
+    /// Several frames went out in one write.
+    pub fn frames_out(&self, frames: usize, bytes: usize) {
+        self.frames_out.fetch_add(frames as u64, Relaxed);
         self.bytes_out.fetch_add(bytes as u64, Relaxed);
     }
 

@@ -1,12 +1,12 @@
 //! One WebSocket connection: `hello`, then a single loop until it closes.
 //!
-//! The loop selects over the socket's next frame, the participant's outbound queue and a
-//! housekeeping tick (acks, heartbeats, the receive timeout). There is one cleanup path at the
+//! The loop selects over the socket's next frame, the participant's outbound queue and one
+//! housekeeping timer (acks, heartbeats, the receive timeout) set to whichever is due first. There is one cleanup path at the
 //! end: detach from the session, which starts the participant's grace period. The session ends
 //! connections by closing their queue after a last frame (`ended`, or `superseded`), so this loop
 //! never needs to know why.
 
-use crate::relay::outbox::ConnLink;
+use crate::relay::outbox::{ConnLink, FrameText};
 use crate::relay::route::Routed;
 use crate::sessions::participant::SlotKey;
 use crate::sessions::registry::Lookup;
@@ -14,15 +14,21 @@ use crate::sessions::session::SessionHandle;
 use crate::state::AppState;
 use axum::extract::ws::{Message, WebSocket};
 use cobrowse_protocol::{Ack, EndReason, ErrorCode, ErrorFrame, Frame, Heartbeat, Role, PROTOCOL_VERSION};
+use futures_util::SinkExt;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::{timeout, Instant};
 
-/// Housekeeping cadence: acks go out at least this often while frames arrive.
-pub const TICK: Duration = Duration::from_millis(200);
+/// Frames are acknowledged at most this long after they arrive.
+pub const ACK_DELAY: Duration = Duration::from_millis(200);
 
 /// Acknowledge at once after this many unacknowledged frames, without waiting for the tick.
 pub const ACK_EVERY: u64 = 32;
+
+/// A batched write stops taking queued frames at this many frames or bytes, so one busy stream
+/// cannot hold its connection's loop away from reading for long.
+const MAX_BATCH_FRAMES: usize = 64;
+const MAX_BATCH_BYTES: usize = 256 * 1024;
 
 /// Malformed or misdirected frames tolerated on one connection before it counts as broken.
 pub const MAX_REFUSALS: u32 = 64;
@@ -141,17 +147,12 @@ async fn run(
     mut queue: crate::relay::outbox::ConnReceiver,
 ) -> Option<EndReason> {
     let config = &state.config;
-    let heartbeat_every = config.timeouts.heartbeat;
-    let silence_limit = heartbeat_every * 3;
-    let mut tick = tokio::time::interval(TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_heard = Instant::now();
-    let mut last_heartbeat = Instant::now();
-    let mut last_in = 0u64;
-    let mut acked = 0u64;
+    let mut timers = Housekeeping::new(Instant::now(), config.timeouts.heartbeat);
     let mut refusals = 0u32;
     let write_timeout = config.timeouts.write;
     let max_frame = config.limits.max_frame_bytes;
+    let wake = tokio::time::sleep_until(timers.next_due());
+    tokio::pin!(wake);
 
     macro_rules! send {
         ($text:expr) => {{
@@ -167,7 +168,10 @@ async fn run(
     loop {
         tokio::select! {
             outbound = queue.frames.recv() => match outbound {
-                Some(text) => send!(text),
+                Some(text) => match timeout(write_timeout, write_queued(socket, text, &mut queue)).await {
+                    Ok(Ok(written)) => state.metrics.frames_out(written.frames, written.bytes),
+                    _ => return None,
+                },
                 None => {
                     if let Some(words) = queue.last_words.get() {
                         send!(words.clone().into());
@@ -180,7 +184,8 @@ async fn run(
                     Some(Ok(message)) => message,
                     _ => return None,
                 };
-                last_heard = Instant::now();
+                let now = Instant::now();
+                timers.heard(now);
                 let text = match message {
                     Message::Text(text) => text,
                     Message::Binary(_) => {
@@ -203,13 +208,13 @@ async fn run(
                             }
                             None
                         }
-                        Ok((seq, frame, body)) => match handle.receive(key, seq, frame, body, Instant::now()) {
-                            Routed::Done { last_in: position } => {
-                                last_in = position;
+                        Ok((seq, frame, body)) => match handle.receive(key, seq, frame, body, now) {
+                            Routed::Done { last_in } => {
+                                timers.received(last_in, now);
                                 None
                             }
-                            Routed::Refused { code, message, last_in: position } => {
-                                last_in = position;
+                            Routed::Refused { code, message, last_in } => {
+                                timers.received(last_in, now);
                                 Some((code, message, Some(seq)))
                             }
                             Routed::End(reason) => {
@@ -232,30 +237,123 @@ async fn run(
                     }
                     send!(Frame::Error(ErrorFrame { code, message, fatal: false, seq }).encode(0).into());
                 }
-                if last_in >= acked + ACK_EVERY {
-                    acked = last_in;
-                    send!(Frame::Ack(Ack { a: acked }).encode(0).into());
+                if let Some(a) = timers.ack_now() {
+                    send!(Frame::Ack(Ack { a }).encode(0).into());
+                }
+                if timers.next_due() < wake.deadline() {
+                    wake.as_mut().reset(timers.next_due());
                 }
             },
-            _ = tick.tick() => {
+            () = &mut wake => {
                 let now = Instant::now();
-                if now.duration_since(last_heard) > silence_limit {
+                if timers.silent(now) {
                     tracing::debug!(session = %handle.id, "peer silent for three heartbeats; dropping the connection");
                     return None;
                 }
-                if last_in > acked {
-                    acked = last_in;
-                    send!(Frame::Ack(Ack { a: acked }).encode(0).into());
+                if let Some(a) = timers.ack_due(now) {
+                    send!(Frame::Ack(Ack { a }).encode(0).into());
                 }
-                if now.duration_since(last_heartbeat) >= heartbeat_every {
-                    last_heartbeat = now;
+                if timers.heartbeat_due(now) {
                     let ts = std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
                         .map(|d| d.as_millis() as u64)
                         .unwrap_or(0);
                     send!(Frame::Heartbeat(Heartbeat { ts, reply: false }).encode(0).into());
                 }
+                wake.as_mut().reset(timers.next_due());
             }
+        }
+    }
+}
+
+/// What one batched write put on the wire.
+struct Written {
+    frames: usize,
+    bytes: usize,
+}
+
+/// Writes `first` and every frame already waiting behind it, then flushes once: a burst of frames
+/// for a viewer costs one write to the kernel instead of one per frame.
+async fn write_queued(
+    socket: &mut WebSocket,
+    first: FrameText,
+    queue: &mut crate::relay::outbox::ConnReceiver,
+) -> Result<Written, axum::Error> {
+    let mut written = Written { frames: 1, bytes: first.len() };
+    socket.feed(Message::Text(first)).await?;
+    while written.frames < MAX_BATCH_FRAMES && written.bytes < MAX_BATCH_BYTES {
+        let Ok(text) = queue.frames.try_recv() else { break };
+        written.frames += 1;
+        written.bytes += text.len();
+        socket.feed(Message::Text(text)).await?;
+    }
+    socket.flush().await?;
+    Ok(written)
+}
+
+/// When the connection next has something to do besides relaying: acknowledge what arrived, send a
+/// heartbeat, or give up on a silent peer. The loop sleeps until the earliest of these instead of
+/// waking on a fixed tick, so an idle connection costs no CPU between heartbeats.
+struct Housekeeping {
+    heartbeat_every: Duration,
+    last_heard: Instant,
+    last_heartbeat: Instant,
+    last_in: u64,
+    acked: u64,
+    /// Set when the first unacknowledged frame arrives.
+    ack_by: Option<Instant>,
+}
+
+impl Housekeeping {
+    fn new(now: Instant, heartbeat_every: Duration) -> Self {
+        Self { heartbeat_every, last_heard: now, last_heartbeat: now, last_in: 0, acked: 0, ack_by: None }
+    }
+
+    fn heard(&mut self, now: Instant) {
+        self.last_heard = now;
+    }
+
+    fn received(&mut self, last_in: u64, now: Instant) {
+        self.last_in = last_in;
+        if self.last_in > self.acked && self.ack_by.is_none() {
+            self.ack_by = Some(now + ACK_DELAY);
+        }
+    }
+
+    /// The position to acknowledge at once, when enough frames are waiting for it.
+    fn ack_now(&mut self) -> Option<u64> {
+        (self.last_in >= self.acked + ACK_EVERY).then(|| self.take_ack())
+    }
+
+    /// The position to acknowledge because its delay is up.
+    fn ack_due(&mut self, now: Instant) -> Option<u64> {
+        (self.last_in > self.acked && self.ack_by.is_some_and(|by| by <= now)).then(|| self.take_ack())
+    }
+
+    fn take_ack(&mut self) -> u64 {
+        self.acked = self.last_in;
+        self.ack_by = None;
+        self.acked
+    }
+
+    fn heartbeat_due(&mut self, now: Instant) -> bool {
+        let due = now.duration_since(self.last_heartbeat) >= self.heartbeat_every;
+        if due {
+            self.last_heartbeat = now;
+        }
+        due
+    }
+
+    fn silent(&self, now: Instant) -> bool {
+        now.duration_since(self.last_heard) > self.heartbeat_every * 3
+    }
+
+    fn next_due(&self) -> Instant {
+        let silence = self.last_heard + self.heartbeat_every * 3 + Duration::from_millis(1);
+        let due = silence.min(self.last_heartbeat + self.heartbeat_every);
+        match self.ack_by {
+            Some(by) => due.min(by),
+            None => due,
         }
     }
 }
