@@ -12,7 +12,9 @@
 //
 // Join time: the agent presses Join on a session whose page has 6,000 elements; measured from the
 // click to the first animation frame whose page contains the page's last element (DOM
-// applied), and to the task after that frame (painted).
+// applied), and to the task after that frame (painted). The workspace's own User Timing marks
+// (web/agent/join_timing.js) split each join into phases: request granted, socket welcomed,
+// snapshot decoded, iframe shell ready, DOM built, next animation frame.
 //
 // The server is pinned to core 0; bench/e2e.sh runs this script, Chromium and the load generator
 // on core 1.
@@ -193,6 +195,8 @@ async function joinRuns(contexts, base, siteOrigin) {
   const agent = await contexts.agent.newPage();
   const painted = [];
   const applied = [];
+  /** @type {Record<string, number[]>} each join phase's time since the Join, per join */
+  const phases = {};
   let elements = 0;
   for (let k = 0; k < JOINS + 1; k++) {
     const id = await startCustomer(customer, `${siteOrigin}/join.html`);
@@ -214,10 +218,13 @@ async function joinRuns(contexts, base, siteOrigin) {
       button.click();
       requestAnimationFrame(poll);
     })));
+    // Where the time went, from the workspace's own join marks (web/agent/join_timing.js).
+    const marks = /** @type {Record<string, number>} */ (await agent.evaluate(() => /** @type {any} */ (window).cobrowseAgentTestHook.joinPhases?.() ?? {}));
     // The first join warms the browser's caches of the workspace; it is not counted.
     if (k > 0) {
       applied.push(timing.applied);
       painted.push(timing.painted);
+      for (const [name, at] of Object.entries(marks)) (phases[name] ??= []).push(at);
     }
     await customer.evaluate(() => /** @type {any} */ (window).Cobrowse.stop());
     await agent.waitForFunction(() => /** @type {any} */ (window).cobrowseAgentTestHook?.state().ended, undefined, { timeout: 10_000 }).catch(() => {});
@@ -229,6 +236,7 @@ async function joinRuns(contexts, base, siteOrigin) {
     joins: painted.length,
     dom_applied: { p50_ms: round(median(applied)), p95_ms: round(quantile(applied, 0.95)), max_ms: round(Math.max(...applied)) },
     first_paint: { p50_ms: round(median(painted)), p95_ms: round(quantile(painted, 0.95)), max_ms: round(Math.max(...painted)) },
+    phases_p50_ms: Object.fromEntries(Object.entries(phases).sort((a, b) => median(a[1]) - median(b[1])).map(([name, at]) => [name, round(median(at))])),
   };
 }
 
@@ -348,6 +356,13 @@ function markdown(r) {
   for (const [name, key] of [['idle', 'join_idle'], ['under load', 'join_load']]) {
     const j = r[key];
     if (j) rows.push(`| ${name} | ${j.joins} | ${j.elements} | ${j.dom_applied.p50_ms} | ${j.dom_applied.p95_ms} | ${j.first_paint.p50_ms} | ${j.first_paint.p95_ms} | ${j.first_paint.max_ms} |`);
+  }
+  const phased = [['idle', 'join_idle'], ['under load', 'join_load']].filter(([, key]) => r[key]?.phases_p50_ms && Object.keys(r[key].phases_p50_ms).length);
+  if (phased.length) {
+    rows.push('\nJoin phases, p50 ms since the Join (the workspace\'s marks: request granted, welcomed, snapshot decoded, iframe shell ready, DOM built, next animation frame):\n');
+    for (const [name, key] of phased) {
+      rows.push(`- ${name}: ${Object.entries(r[key].phases_p50_ms).map(([phase, ms]) => `${phase} ${ms}`).join(' · ')}`);
+    }
   }
   rows.push('');
   return rows.join('\n');

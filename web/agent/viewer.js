@@ -16,6 +16,7 @@ import { Rebuilder, compatModeOf, isTextField, resetDocument, safeCharset, shell
 import { OverlayLayer, computeOutlines, rectInViewport } from './overlays.js';
 import { StateMirror, hoverChainAt } from './states.js';
 import { caretGeometry, hasCaret } from './caret.js';
+import { markJoin } from './join_timing.js';
 
 /** @typedef {import('../sdk/protocol.js').Snapshot} Snapshot */
 /** @typedef {import('../sdk/protocol.js').Frame} Frame */
@@ -42,6 +43,9 @@ export const POINTER_INTERVAL_MS = 50;
 export const SCROLL_INTERVAL_MS = 80;
 /** How long a new shell document may take to load before building in place. */
 const SHELL_TIMEOUT_MS = 3000;
+/** The shell loaded before the first page arrives: what nearly every site uses. */
+const PRELOADED_MODE = 'standards';
+const PRELOADED_CHARSET = 'UTF-8';
 
 /** Keys sent as `key` actions on elements that are not text fields. */
 const EDITING_KEYS = new Set(['Enter', 'Escape', 'ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End', 'PageUp', 'PageDown', 'Backspace', 'Delete']);
@@ -88,6 +92,16 @@ export function throttle(fn, ms) {
       }, Math.max(0, wait));
     }
   };
+}
+
+/**
+ * Which shell document a page needs: its rendering mode and character set.
+ * @param {import('../sdk/protocol.js').CompatMode} mode
+ * @param {string} charset
+ * @returns {string}
+ */
+function shellKeyOf(mode, charset) {
+  return `${mode}|${charset.toLowerCase()}`;
 }
 
 /**
@@ -243,6 +257,8 @@ export class Viewer {
     this.queue = Promise.resolve();
     /** @type {string | null} mode + charset of the current shell document */
     this.shellKey = null;
+    /** @type {Promise<void> | null} the shell being loaded ahead of the first page */
+    this.shellLoading = null;
     /** @type {Document | null} */
     this.listening = null;
     /** @type {Map<number, {x: number, y: number}>} scrolls we applied, to tell them from the agent's */
@@ -275,6 +291,25 @@ export class Viewer {
     view?.addEventListener('resize', () => this.applyZoom());
     if (view && 'ResizeObserver' in view) new view.ResizeObserver(() => this.applyZoom()).observe(area);
     this.applyZoom();
+    this.preloadShell(PRELOADED_MODE, PRELOADED_CHARSET);
+  }
+
+  /**
+   * Starts loading a shell document while the page is still on its way, so a snapshot in that
+   * mode and charset is built as soon as it arrives instead of waiting for the iframe to load.
+   * @param {import('../sdk/protocol.js').CompatMode} mode
+   * @param {string} charset
+   */
+  preloadShell(mode, charset) {
+    const key = shellKeyOf(mode, charset);
+    this.shellLoading = this.loadShell(shellHtml(mode), charset, mode).then(
+      () => {
+        this.shellKey = key;
+      },
+      () => {
+        this.shellKey = null; // the snapshot loads its own
+      },
+    );
   }
 
   /**
@@ -376,6 +411,8 @@ export class Viewer {
     for (const op of ops) {
       switch (op[0]) {
         case 'css':
+        case 'cssins':
+        case 'cssdel':
         case 'adopt':
         case 'shadow':
         case 'frame':
@@ -414,12 +451,19 @@ export class Viewer {
   async showSnapshot(snapshot) {
     const mode = compatModeOf(snapshot);
     const charset = safeCharset(snapshot.charset);
-    const key = `${mode}|${charset.toLowerCase()}`;
+    const key = shellKeyOf(mode, charset);
+    if (this.shellLoading) {
+      // One navigation of the iframe at a time: let the preloaded shell finish, then use it if it
+      // fits.
+      await this.shellLoading;
+      this.shellLoading = null;
+    }
     let doc = this.frame.contentDocument;
     if (!doc || key !== this.shellKey) {
       doc = await this.loadShell(shellHtml(mode), charset, mode);
       this.shellKey = key;
     }
+    markJoin('shell');
     this.overlay.clear();
     this.appliedScroll.clear();
     this.setViewport(snapshot.vp);
@@ -427,6 +471,8 @@ export class Viewer {
     this.pendingEdits.clear();
     this.composing = null;
     const result = this.rebuilder.build(snapshot, doc);
+    markJoin('built');
+    this.doc.defaultView?.requestAnimationFrame?.(() => markJoin('frame'));
     this.hasPage = result.ok;
     this.states.attach(doc);
     this.listen(doc);

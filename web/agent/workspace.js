@@ -11,6 +11,7 @@ import { Transport, socketUrl } from './transport.js';
 import { Viewer } from './viewer.js';
 import { endedText, errorText, interactionEndedText, noticeText, refusalText } from './messages.js';
 import { Desk } from './desk.js';
+import { joinPhases, markJoin, startJoinTimeline } from './join_timing.js';
 
 /** @typedef {import('../sdk/protocol.js').Frame} Frame */
 /** @typedef {import('../sdk/protocol.js').Mode} Mode */
@@ -34,6 +35,13 @@ import { Desk } from './desk.js';
  * @property {string} url
  * @property {number} nextAid
  * @property {Map<number, ActionKind>} actions
+ */
+
+/**
+ * A viewer made ahead of its session, and how to take it back out of the browser area.
+ * @typedef {object} StagedViewer
+ * @property {Viewer} viewer
+ * @property {() => void} undo
  */
 
 /**
@@ -71,6 +79,8 @@ export class Workspace {
     this.proxyReady = null;
     /** @type {string | null} the session a join request is under way for (the desk and the agent may both ask) */
     this.joining = null;
+    /** @type {{viewer: Viewer, proxied: boolean} | null} a hidden viewer made ahead of the first join */
+    this.spare = null;
     this.el = {
       signinSection: byId(doc, 'signin-section'),
       signinForm: /** @type {HTMLFormElement} */ (byId(doc, 'signin-form')),
@@ -195,6 +205,7 @@ export class Workspace {
     this.el.agentName.textContent = agent.name;
     this.el.watchButton.hidden = !agent.supervisor || me?.observers_allowed === false;
     this.proxyReady = this.api.proxyAvailable();
+    void this.warmViewer();
     this.el.sessionInput.focus();
     this.desk?.stop();
     this.desk = new Desk(this.doc, {
@@ -289,12 +300,23 @@ export class Workspace {
     this.joining = id;
     el.joinButton.disabled = true;
     el.watchButton.disabled = true;
+    startJoinTimeline();
+    /** @type {StagedViewer | null} */
+    let staged = null;
     try {
-      const grant = role === 'observer' ? await this.api.watch(id) : await this.api.join(id);
+      const request = role === 'observer' ? this.api.watch(id) : this.api.join(id);
+      request.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
       const proxy = (await (this.proxyReady ?? Promise.resolve(false))) ? proxyUrlFor(this.origin()) : undefined;
-      this.open(grant.session || id, grant.token, grant.ws_url || '/ws/v1', role === 'agent' && grant.write_mode_allowed, role, proxy);
+      // While the server answers, the viewer (its iframe and the page's shell document) is set
+      // up, so the page can be built the moment it arrives.
+      staged = this.stageViewer(role, proxy);
+      const grant = await request;
+      markJoin('granted');
+      this.open(grant.session || id, grant.token, grant.ws_url || '/ws/v1', role === 'agent' && grant.write_mode_allowed, role, proxy, staged.viewer);
+      staged = null;
       el.sessionInput.value = '';
     } catch (err) {
+      staged?.undo();
       el.joinError.textContent = explainJoinError(err);
       if (how.fromDesk) this.say(`Co-browse ${formatSessionId(id)} could not open: ${explainJoinError(err)}`, 'warning');
       if (err instanceof ApiError && err.code === 'unauthenticated') this.signedOutElsewhere();
@@ -303,6 +325,7 @@ export class Workspace {
       el.joinButton.disabled = false;
       el.watchButton.disabled = false;
     }
+    if (!this.session) void this.warmViewer(); // a failed join may have used up the spare
   }
 
   /** The workspace's own origin (where the resource proxy is). */
@@ -317,24 +340,13 @@ export class Workspace {
    * @param {boolean} writeAllowed
    * @param {'agent' | 'observer'} [role]
    * @param {(absolute: string) => string} [proxy] maps resource URLs to the resource proxy
+   * @param {Viewer} [staged] a viewer set up for this role and proxy while the join was under way
    */
-  open(id, token, wsUrl, writeAllowed, role = 'agent', proxy) {
+  open(id, token, wsUrl, writeAllowed, role = 'agent', proxy, staged) {
     const el = this.el;
-    el.area.replaceChildren();
-    delete el.area.dataset.state;
-    const viewer = new Viewer(el.area, {
-      pointer: (x, y) => this.session?.transport.send('pointer', { x, y }),
-      click: (x, y, nodeId) => this.session?.transport.send('click', nodeId === undefined ? { x, y } : { x, y, id: nodeId }),
-      highlight: (points) => this.session?.transport.send('highlight', { points }),
-      action: (action) => this.act(action),
-      resync: (reason) => {
-        this.say('Refreshing the customer’s page…', 'info');
-        console.warn('cobrowse viewer resync:', reason);
-        this.session?.transport.resync();
-      },
-      notice: (text) => this.say(text, 'info'),
-      page: (page) => this.showUrl(page.url),
-    }, { proxy, readOnly: role === 'observer' });
+    // The socket opens first, so its handshake, the welcome and the page travel while the viewer
+    // and the toolbar are set up below. No frame can arrive before this task ends, and by then
+    // `this.session` holds the new session.
     const transport = new Transport({
       url: socketUrl(wsUrl, this.location),
       session: id,
@@ -343,6 +355,9 @@ export class Workspace {
       onStatus: (status) => this.showStatus(status),
       onRtt: (ms) => this.showRtt(ms),
     });
+    this.showStatus('connecting');
+    transport.start();
+    const viewer = staged ?? this.stageViewer(role, proxy).viewer;
     this.session = {
       id,
       role,
@@ -365,10 +380,86 @@ export class Workspace {
     this.setPaused(false);
     this.setZoom('fit');
     this.renderMode();
-    this.showStatus('connecting');
-    transport.start();
     this.desk?.render(); // the transcript marks the link of the open session
   }
+
+  /**
+   * Puts a viewer into the browser area, alone: the spare one made ahead of the first join when
+   * it fits the role and proxy, else a new one. It can be staged before the session it will show
+   * exists (see `viewerHooks`); `undo` puts back what the area showed before (a join that failed).
+   * @param {'agent' | 'observer'} role
+   * @param {((absolute: string) => string) | undefined} proxy
+   * @returns {StagedViewer}
+   */
+  stageViewer(role, proxy) {
+    const el = this.el;
+    const before = Array.from(el.area.childNodes);
+    const state = el.area.dataset.state;
+    const spare = this.spare;
+    this.spare = null;
+    const fits = !!spare && role === 'agent' && spare.proxied === (proxy !== undefined);
+    const viewer = spare && fits ? spare.viewer : new Viewer(el.area, this.viewerHooks(), { proxy, readOnly: role === 'observer' });
+    // A spare that does not fit is dropped (moving an iframe reloads it, so it cannot wait aside).
+    const dropped = spare && !fits ? spare.viewer.sizer : null;
+    // Everything else leaves the area; the viewer's own elements stay where they are, since
+    // moving an iframe reloads it (and its shell document would be lost).
+    for (const node of before) if (node !== viewer.sizer) node.remove();
+    viewer.sizer.hidden = false;
+    delete el.area.dataset.state;
+    return {
+      viewer,
+      undo: () => {
+        const anchor = fits ? viewer.sizer : null;
+        if (!anchor) viewer.sizer.remove();
+        const at = anchor ? before.indexOf(anchor) : -1;
+        for (const [i, node] of before.entries()) {
+          if (node === anchor || node === dropped) continue;
+          if (anchor && i < at) el.area.insertBefore(node, anchor);
+          else el.area.appendChild(node);
+        }
+        if (fits && spare) {
+          viewer.sizer.hidden = true;
+          this.spare = spare;
+        }
+        if (state !== undefined) el.area.dataset.state = state;
+      },
+    };
+  }
+
+  /**
+   * Sets up a hidden viewer while the workspace waits for its first session, so joining does not
+   * wait for an iframe and its shell document to be made: the page is built the moment it
+   * arrives. Only into an empty area, so there is never a second view of a page.
+   */
+  async warmViewer() {
+    const proxied = await (this.proxyReady ?? Promise.resolve(false));
+    if (!this.agent || this.spare || this.session || this.joining !== null || this.el.area.childNodes.length > 0) return;
+    const viewer = new Viewer(this.el.area, this.viewerHooks(), { proxy: proxied ? proxyUrlFor(this.origin()) : undefined });
+    viewer.sizer.hidden = true;
+    this.spare = { viewer, proxied };
+  }
+
+  /**
+   * What a viewer asks of the workspace. The hooks act on whatever session is open when they
+   * fire (none while a viewer waits for its session).
+   * @returns {import('./viewer.js').ViewerHooks}
+   */
+  viewerHooks() {
+    return {
+      pointer: (x, y) => this.session?.transport.send('pointer', { x, y }),
+      click: (x, y, nodeId) => this.session?.transport.send('click', nodeId === undefined ? { x, y } : { x, y, id: nodeId }),
+      highlight: (points) => this.session?.transport.send('highlight', { points }),
+      action: (action) => this.act(action),
+      resync: (reason) => {
+        this.say('Refreshing the customer’s page…', 'info');
+        console.warn('cobrowse viewer resync:', reason);
+        this.session?.transport.resync();
+      },
+      notice: (text) => this.say(text, 'info'),
+      page: (page) => this.showUrl(page.url),
+    };
+  }
+
 
   // ------------------------------------------------------------------------------------------
   // Frames
@@ -379,12 +470,14 @@ export class Workspace {
     if (!s) return;
     switch (frame.tag) {
       case 'welcome':
+        markJoin('welcome');
         s.mode = frame.body.mode;
         s.writeAllowed = s.role === 'agent' && frame.body.write_mode_allowed;
         s.requestPending = frame.body.mode_request_pending;
         this.renderMode();
         return;
       case 'snapshot':
+        markJoin('snapshot');
         this.setPaused(false);
         void s.viewer.handle(frame);
         return;
@@ -679,6 +772,7 @@ export function startWorkspace(doc) {
     /** @type {any} */ (view).cobrowseAgentTestHook = {
       state: () => workspace.testState(),
       rebuiltDocument: () => workspace.session?.viewer.rebuilder.document ?? null,
+      joinPhases: () => joinPhases(),
     };
   }
   return workspace;

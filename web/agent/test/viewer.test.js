@@ -201,3 +201,27 @@ test('editing helpers compute the value the agent means', () => {
   assert.deepEqual(deleteAtSelection('hello', 0, 0, 'Delete'), { value: 'ello', caret: 0 });
   assert.deepEqual(deleteAtSelection('hello', 1, 3, 'Delete'), { value: 'hlo', caret: 1 });
 });
+
+test('a new viewer readies its shell before any page arrives, and a standards page is built into it', async () => {
+  const { viewer, seen } = setup();
+  const shell = viewer.frame.contentDocument;
+  assert.ok(shell, 'the iframe has its document from the start');
+  assert.equal(shell.doctype?.name, 'html', 'the preloaded shell is in standards mode');
+  await viewer.shellLoading;
+  assert.equal(viewer.shellKey, 'standards|utf-8');
+  await viewer.handle(/** @type {Frame} */ ({ tag: 'snapshot', seq: 1, body: SNAPSHOT }));
+  assert.equal(viewer.frame.contentDocument, shell, 'the page went into the preloaded shell, not a new one');
+  assert.equal(shell.querySelector('a')?.textContent, 'Next');
+  assert.equal(viewer.shellLoading, null);
+  assert.deepEqual(seen.resyncs, []);
+});
+
+test('a page in another rendering mode than the preloaded shell gets a shell of its own', async () => {
+  const { viewer } = setup();
+  const quirks = { ...SNAPSHOT, mode: /** @type {const} */ ('quirks'), doc: { ...SNAPSHOT.doc, c: (SNAPSHOT.doc.c ?? []).filter((c) => c.k !== 't') } };
+  await viewer.handle(/** @type {Frame} */ ({ tag: 'snapshot', seq: 1, body: quirks }));
+  assert.equal(viewer.shellKey, 'quirks|utf-8');
+  const doc = /** @type {Document} */ (viewer.frame.contentDocument);
+  assert.equal(doc.doctype, null, 'no doctype: the customer page is in quirks mode');
+  assert.equal(doc.querySelector('a')?.textContent, 'Next');
+});

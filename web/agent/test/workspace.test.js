@@ -122,3 +122,75 @@ test('supervisors get a Watch button that asks to watch; the proxy is used when 
   assert.equal(plain.getElementById('watch-btn')?.hidden, true, 'agents who are not supervisors see no Watch');
   assert.equal(await agentWs.proxyReady, false, 'no proxy (404): resources load directly');
 });
+
+test('the first join takes the viewer made while the workspace waited; a failed join leaves it waiting', async () => {
+  const doc = page();
+  let refuse = true;
+  const { api } = fakeApi({
+    'GET /api/v1/auth/me': () => ({ status: 200, body: { agent: { id: 'alice', name: 'Alice Agent' } } }),
+    'POST /api/v1/sessions/123456789/join': () =>
+      refuse
+        ? { status: 409, body: { error: { code: 'session_taken', message: 'taken' } } }
+        : { status: 200, body: { token: 'agent-token', session: '123456789', ws_url: '/ws/v1', write_mode_allowed: true, state: 'active' } },
+  });
+  const ws = new Workspace(doc, { api, location: { protocol: 'https:', host: 'cb.example', search: '' }, desk: deskSeams().options });
+  await ws.start();
+  await ws.warmViewer();
+  const area = /** @type {HTMLElement} */ (doc.getElementById('browser-area'));
+  const spare = ws.spare?.viewer;
+  assert.ok(spare, 'a viewer waits for the first join');
+  assert.deepEqual(Array.from(area.childNodes), [spare.sizer]);
+  assert.equal(spare.sizer.hidden, true, 'hidden until a session shows in it');
+  const shell = spare.frame.contentDocument;
+  assert.equal(shell?.doctype?.name, 'html', 'its shell document is ready');
+
+  await ws.join('123456789');
+  assert.match(doc.getElementById('join-error')?.textContent ?? '', /another agent/i);
+  const session = () => ws.session; // read afresh: each join changes it
+  assert.equal(session(), null);
+  assert.equal(ws.spare?.viewer, spare, 'the refused join gave the viewer back');
+  assert.deepEqual(Array.from(area.childNodes), [spare.sizer]);
+  assert.equal(spare.sizer.hidden, true);
+
+  refuse = false;
+  await ws.join('123456789');
+  assert.equal(session()?.viewer, spare, 'the join took the waiting viewer');
+  assert.equal(ws.spare, null);
+  assert.deepEqual(Array.from(area.childNodes), [spare.sizer], 'one view of the page');
+  assert.equal(spare.sizer.hidden, false);
+  assert.equal(spare.frame.contentDocument, shell, 'its iframe was never moved or reloaded');
+  session()?.transport.close();
+});
+
+test('a supervisor watching gets a read-only viewer of its own, not the waiting one', async () => {
+  const doc = page();
+  const { api } = fakeApi({
+    'GET /api/v1/auth/me': () => ({ status: 200, body: { agent: { id: 'bob', name: 'Bob', supervisor: true } } }),
+    'POST /api/v1/sessions/123456789/watch': () =>
+      refuse
+        ? { status: 403, body: { error: { code: 'wrong_role', message: 'no' } } }
+        : { status: 200, body: { token: 'observer-token', session: '123456789', ws_url: '/ws/v1', write_mode_allowed: false, state: 'active' } },
+  });
+  let refuse = true;
+  const ws = new Workspace(doc, { api, location: { protocol: 'https:', host: 'cb.example', search: '' }, desk: deskSeams().options });
+  await ws.start();
+  await ws.warmViewer();
+  const area = /** @type {HTMLElement} */ (doc.getElementById('browser-area'));
+  const first = ws.spare?.viewer;
+  assert.ok(first && !first.readOnly);
+  await ws.join('123456789', 'observer');
+  const session = () => ws.session; // read afresh: each join changes it
+  assert.equal(session(), null, 'the watch was refused');
+  await ws.warmViewer();
+  const spare = ws.spare?.viewer;
+  assert.ok(spare, 'a viewer waits again after the refusal');
+  assert.deepEqual(Array.from(area.childNodes), [spare.sizer], 'and only one');
+  assert.equal(spare.sizer.hidden, true);
+
+  refuse = false;
+  await ws.join('123456789', 'observer');
+  const viewer = session()?.viewer;
+  assert.ok(viewer && viewer !== spare && viewer.readOnly, 'an observer never acts, so its viewer is read-only');
+  assert.deepEqual(Array.from(area.childNodes), [viewer.sizer], 'the waiting viewer is gone: one view of the page');
+  session()?.transport.close();
+});
