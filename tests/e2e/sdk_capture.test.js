@@ -105,7 +105,7 @@ test('frames larger than the server accepts: trimmed, split, or a placeholder pa
 });
 
 test('a big page is written in short slices; the page stays responsive and its changes meanwhile are not lost', async () => {
-  const { context, page } = await openCustomer(browser, site.url('/big.html?rows=800'));
+  const { context, page } = await openCustomer(browser, site.url('/big.html?rows=2000'));
   const id = await startSharing(page);
   const agent = await openAgent(browser, server.base, id);
   try {

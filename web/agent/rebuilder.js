@@ -229,6 +229,12 @@ export class Rebuilder {
         case 'css':
           this.applySheetText(this.element(op[1], 'css'), op[2]);
           break;
+        case 'cssins':
+          this.applySheetRule(this.element(op[1], 'cssins'), op[2], op[3]);
+          break;
+        case 'cssdel':
+          this.applySheetRule(this.element(op[1], 'cssdel'), op[2], null);
+          break;
         case 'adopt':
           this.opAdopt(op[1], op[2]);
           break;
@@ -465,9 +471,9 @@ export class Rebuilder {
       el = doc.createElementNS(node.ns || HTML_NS, 'span');
     }
     this.register(node.id, el, node);
-    const attrs = node.a ?? {};
-    for (const [attrName, value] of Object.entries(attrs)) {
-      this.setAttribute(el, attrName, value, attrs);
+    const attrs = node.a;
+    if (attrs) {
+      for (const attrName of Object.keys(attrs)) this.setAttribute(el, attrName, attrs[attrName], attrs);
     }
     const inert = hasInertContent(el.localName) || isScriptElement(el.localName, node.ns);
     /** @type {Node[]} */
@@ -565,7 +571,7 @@ export class Rebuilder {
     this.nodes.set(id, dom);
     this.ids.set(dom, id);
     if (node.m || node.r) this.marks.set(id, { mask: node.m ?? null, restricted: !!node.r });
-    else this.marks.delete(id);
+    else if (this.marks.size > 0) this.marks.delete(id);
   }
 
   /**
@@ -825,6 +831,44 @@ export class Rebuilder {
   }
 
   /**
+   * Inserts (`rule`) or deletes (null) one top-level rule of the effective CSS a `css` op gave a
+   * `<style>` or `<link>`, through its CSSOM: that text went in rule by rule, so the customer's
+   * rule numbers hold here. The rule's URLs are rewritten like whole sheets'. A rule this browser
+   * refuses goes in as one that matches nothing, so later numbers still hold; a sheet that cannot
+   * be reached (not loaded, cross-origin) or an index it lacks means the view no longer matches
+   * the page, so the op fails and a fresh page is asked for.
+   * @param {Element} el
+   * @param {unknown} index
+   * @param {unknown} rule
+   */
+  applySheetRule(el, index, rule) {
+    if (el.localName !== 'style' && el.localName !== 'link') throw new RebuildError(`css rule of <${el.localName}>`);
+    this.applyUnappliedSheet(el);
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) throw new RebuildError('css rule index is not a number');
+    if (rule !== null && typeof rule !== 'string') throw new RebuildError('css rule is not text');
+    const sheet = /** @type {HTMLStyleElement} */ (el).sheet;
+    /** @type {CSSRuleList | null} */
+    let rules = null;
+    try {
+      rules = sheet ? sheet.cssRules : null;
+    } catch {
+      rules = null; // cross-origin
+    }
+    if (!sheet || !rules) throw new RebuildError('css rule of a sheet that cannot be edited');
+    if (rule === null) {
+      if (index >= rules.length) throw new RebuildError(`css rule ${index} of ${rules.length}`);
+      sheet.deleteRule(index);
+      return;
+    }
+    if (index > rules.length) throw new RebuildError(`css rule ${index} of ${rules.length}`);
+    try {
+      sheet.insertRule(rewriteCssUrls(rule, this.resolve), index);
+    } catch {
+      sheet.insertRule('@media not all{}', index);
+    }
+  }
+
+  /**
    * Replaces the effective CSS of a `<style>` or `<link rel=stylesheet>` through its CSSOM, so its
    * source text node (and its ID) stays; `null` returns to the source.
    * @param {Element} el
@@ -864,7 +908,28 @@ export class Rebuilder {
         return false; // a cross-origin sheet: its rules cannot be read or written
       }
     };
-    if (!write() && el.localName === 'link') el.addEventListener('load', () => write(), { once: true });
+    if (write()) {
+      unappliedSheets.delete(el);
+    } else if (el.localName === 'link') {
+      el.addEventListener('load', () => write(), { once: true });
+    } else if (!el.isConnected) {
+      // A <style> being built has no sheet until it is in the document (and appending its text
+      // would parse it anew): the text is applied once it is there, before any rule edit of it.
+      unappliedSheets.set(el, text);
+      queueMicrotask(() => this.applyUnappliedSheet(el));
+    }
+  }
+
+  /**
+   * Applies the effective CSS a `<style>` got while it was being built, if it is in the
+   * document now and nothing replaced it since.
+   * @param {Element} el
+   */
+  applyUnappliedSheet(el) {
+    const text = unappliedSheets.get(el);
+    if (text === undefined || !el.isConnected) return;
+    unappliedSheets.delete(el);
+    this.applySheetText(el, text);
   }
 
   /**
@@ -891,6 +956,12 @@ export class Rebuilder {
     this.installAdopted(target);
   }
 }
+
+/**
+ * Effective CSS of `<style>` elements that were not in a document when it arrived.
+ * @type {WeakMap<Element, string>}
+ */
+const unappliedSheets = new WeakMap();
 
 /**
  * Splits CSS text into rule texts by parsing it in a throwaway `<style>` of the same document.

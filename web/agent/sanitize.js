@@ -193,7 +193,12 @@ export function rewriteCssUrls(css, resolve) {
     return resolve(url, 'resource') ?? '';
   };
   return css
-    .replace(/url\(\s*(['"]?)([^'")]*)\1\s*\)/gi, (_m, quote, url) => `url(${quote || '"'}${escapeCssString(fix(url))}${quote || '"'})`)
+    // A quoted URL may hold parentheses (`url("javascript:alert(1)")`), so each quote style is
+    // matched on its own rather than stopping at the first `)`.
+    .replace(/url\(\s*(?:"([^"]*)"|'([^']*)'|([^'")\s]*))\s*\)/gi, (_m, double, single, bare) => {
+      const quote = single !== undefined ? "'" : '"';
+      return `url(${quote}${escapeCssString(fix(double ?? single ?? bare ?? ''))}${quote})`;
+    })
     .replace(/@import\s+(['"])([^'"]*)\1/gi, (_m, quote, url) => `@import ${quote}${escapeCssString(fix(url))}${quote}`);
 }
 

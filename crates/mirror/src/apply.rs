@@ -2,7 +2,8 @@
 //! the tree. Every op costs time in proportion to what it touches (the added or removed
 //! subtree, the node's attributes), never to the size of the page.
 
-use crate::arena::{Attach, ScrollPos, NONE};
+use crate::arena::{Attach, ScrollPos, SheetRules, NONE};
+use crate::css_rules::{self, RuleEditError, SheetEdit};
 use crate::error::MirrorError;
 use crate::insert::Place;
 use crate::mirror::{Applied, Mirror};
@@ -164,8 +165,26 @@ impl Mirror {
                 if self.arena.slot(index).kind != NodeKind::Element {
                     return Err(MirrorError::WrongKind { id, expected: "an element" });
                 }
-                self.arena.edit(index, |slot| slot.extra_mut().sheet_text.clone_from(text));
+                self.arena.edit(index, |slot| {
+                    let extra = slot.extra_mut();
+                    extra.sheet_text.clone_from(text);
+                    extra.sheet_rules = None;
+                });
                 self.check_bytes()?;
+                out.push(op);
+            }
+            Op::CssInsert { id, index, ref rule } => {
+                if !css_rules::is_one_rule(rule) {
+                    return Err(MirrorError::Malformed {
+                        id,
+                        reason: "a cssins rule must be exactly one complete CSS rule",
+                    });
+                }
+                self.edit_sheet(id, index, |sheet| sheet.insert(index as usize, rule))?;
+                out.push(op);
+            }
+            Op::CssDelete { id, index } => {
+                self.edit_sheet(id, index, |sheet| sheet.delete(index as usize))?;
                 out.push(op);
             }
             Op::Adopt { id, ref sheets } => {
@@ -266,6 +285,52 @@ impl Mirror {
             out.extend(removed.into_iter().map(|name| Op::Attr { id, name, value: None }));
         }
         Ok(())
+    }
+
+    /// Applies a rule edit to the effective CSS that an earlier `css` op (or the node's `css` in
+    /// a snapshot or `add`) gave element `id`. The rules' places are found on the first edit
+    /// and kept by each one after, so an edit costs a splice of the text.
+    fn edit_sheet(
+        &mut self,
+        id: NodeId,
+        index: u32,
+        edit: impl FnOnce(&mut SheetEdit) -> Result<(), RuleEditError>,
+    ) -> Result<(), MirrorError> {
+        let slot_index = self.lookup(id)?;
+        let slot = self.arena.slot(slot_index);
+        if slot.kind != NodeKind::Element {
+            return Err(MirrorError::WrongKind { id, expected: "an element" });
+        }
+        if slot.extra.as_ref().and_then(|e| e.sheet_text.as_ref()).is_none() {
+            return Err(MirrorError::WrongKind {
+                id,
+                expected: "an element with effective CSS (a css op comes first)",
+            });
+        }
+        let result = self.arena.edit(slot_index, |slot| {
+            let extra = slot.extra_mut();
+            let text = extra.sheet_text.as_mut().expect("checked above");
+            let rules = extra.sheet_rules.get_or_insert_with(|| {
+                let (ranges, complete) = css_rules::split_rules(text);
+                SheetRules { ranges, complete }
+            });
+            let mut sheet = SheetEdit { text, rules: &mut rules.ranges, complete: rules.complete };
+            let result = edit(&mut sheet);
+            rules.complete = sheet.complete;
+            result
+        });
+        match result {
+            Ok(()) => self.check_bytes(),
+            Err(RuleEditError::Index { len }) => Err(MirrorError::RuleIndex { id, index, rules: len }),
+            Err(RuleEditError::Unterminated) => {
+                Err(MirrorError::RuleIndex { id, index, rules: self.rule_count(slot_index) })
+            }
+        }
+    }
+
+    fn rule_count(&self, index: u32) -> usize {
+        let extra = self.arena.slot(index).extra.as_deref();
+        extra.and_then(|e| e.sheet_rules.as_ref()).map_or(0, |r| r.ranges.len())
     }
 
     fn check_bytes(&self) -> Result<(), MirrorError> {

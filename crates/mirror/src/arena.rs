@@ -47,7 +47,18 @@ pub(crate) struct Extra {
     pub doctype_ids: Option<[String; 2]>,
     pub state: Option<FormState>,
     pub sheet_text: Option<String>,
+    /// Where the rules of `sheet_text` are, found at the first rule edit and kept in step by
+    /// every later one; dropped whenever the text is replaced.
+    pub sheet_rules: Option<SheetRules>,
     pub adopted: Option<Vec<String>>,
+}
+
+/// The top-level rules of a sheet's text (see `css_rules`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SheetRules {
+    pub ranges: Vec<std::ops::Range<usize>>,
+    /// Whether the text's last rule is complete, so a rule may follow it.
+    pub complete: bool,
 }
 
 impl Extra {
@@ -64,6 +75,7 @@ impl Extra {
                 doctype_ids: node.doctype_ids.clone(),
                 state: node.state.clone(),
                 sheet_text: node.sheet_text.clone(),
+                sheet_rules: None,
                 adopted: node.adopted.clone(),
             })
         })

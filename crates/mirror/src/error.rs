@@ -50,6 +50,17 @@ pub enum MirrorError {
         /// What is wrong, in words.
         reason: &'static str,
     },
+    /// A `cssins` or `cssdel` op named a rule index the sheet does not have (`rules` of them),
+    /// or inserted after an unterminated last rule.
+    #[error("node {id} has {rules} CSS rules: rule index {index} cannot be edited")]
+    RuleIndex {
+        /// The stylesheet's owner element.
+        id: NodeId,
+        /// The index the op named.
+        index: u32,
+        /// How many top-level rules the sheet has.
+        rules: usize,
+    },
     /// The page would exceed one of the [`MirrorLimits`](crate::MirrorLimits).
     #[error("the page exceeds the {what} limit of {limit}")]
     LimitExceeded {

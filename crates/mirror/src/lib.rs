@@ -17,6 +17,7 @@
 //! - `insert`: the one path by which nodes enter the tree (snapshots, `add`, `shadow`, `frame`):
 //!   sanitize, check placement, check limits, link.
 //! - `apply`: `snapshot` and `mut` frames, op by op.
+//! - `css_rules`: where a stylesheet's top-level rules are, for `cssins` and `cssdel` ops.
 //! - `live_state`: `input`, `scroll` and `focus` frames.
 //! - `rebuild`: the mirror back into a [`Snapshot`](cobrowse_protocol::Snapshot).
 //! - `sanitize`: the rules, as pure functions shared by the snapshot and op paths.
@@ -30,6 +31,7 @@
 
 mod apply;
 mod arena;
+mod css_rules;
 mod error;
 mod insert;
 mod limits;

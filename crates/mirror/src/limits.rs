@@ -53,6 +53,7 @@ fn extra_bytes(extra: &Extra) -> usize {
     size_of::<Extra>()
         + opt(&extra.namespace)
         + opt(&extra.sheet_text)
+        + extra.sheet_rules.as_ref().map_or(0, |r| r.ranges.len() * size_of::<std::ops::Range<usize>>())
         + extra.doctype_ids.as_ref().map_or(0, |[a, b]| a.len() + b.len())
         + extra.state.as_ref().map_or(0, state_bytes)
         + extra.adopted.as_ref().map_or(0, |sheets| sheets.iter().map(|s| size_of::<String>() + s.len()).sum())

@@ -7,6 +7,8 @@
 //! | set or remove an attribute | `["attr", id, name, value_or_null]` |
 //! | change text or comment data | `["text", id, data]` |
 //! | replace a stylesheet's effective CSS | `["css", id, text_or_null]` |
+//! | insert one rule into that effective CSS | `["cssins", id, index, rule]` |
+//! | delete one rule from that effective CSS | `["cssdel", id, index]` |
 //! | set adopted stylesheets | `["adopt", id, [css, …]]` |
 //! | change mask or restriction marks | `["mark", id, mask_or_null, restricted]` |
 //! | attach an open shadow root | `["shadow", host, root_node]` |
@@ -32,6 +34,11 @@ pub enum Op {
     Text { id: NodeId, text: String },
     /// Replace the effective CSS of a stylesheet-owning element; `None` returns to its source.
     Css { id: NodeId, text: Option<String> },
+    /// Insert one top-level rule at `index` into the effective CSS a `css` op set, as the
+    /// page's `insertRule` did; far smaller than resending the whole sheet on every change.
+    CssInsert { id: NodeId, index: u32, rule: String },
+    /// Delete the top-level rule at `index` from the effective CSS a `css` op set.
+    CssDelete { id: NodeId, index: u32 },
     /// Replace the adopted stylesheets of a document or shadow root.
     Adopt { id: NodeId, sheets: Vec<String> },
     /// Change how a node is marked: masked (and how) and whether it is restricted.
@@ -51,6 +58,8 @@ impl Op {
             Op::Attr { .. } => "attr",
             Op::Text { .. } => "text",
             Op::Css { .. } => "css",
+            Op::CssInsert { .. } => "cssins",
+            Op::CssDelete { .. } => "cssdel",
             Op::Adopt { .. } => "adopt",
             Op::Mark { .. } => "mark",
             Op::Shadow { .. } => "shadow",
@@ -82,6 +91,15 @@ impl Serialize for Op {
             Op::Css { id, text } => {
                 seq.serialize_element(id)?;
                 seq.serialize_element(text)?;
+            }
+            Op::CssInsert { id, index, rule } => {
+                seq.serialize_element(id)?;
+                seq.serialize_element(index)?;
+                seq.serialize_element(rule)?;
+            }
+            Op::CssDelete { id, index } => {
+                seq.serialize_element(id)?;
+                seq.serialize_element(index)?;
             }
             Op::Adopt { id, sheets } => {
                 seq.serialize_element(id)?;
@@ -139,6 +157,12 @@ impl<'de> Visitor<'de> for OpVisitor {
             }
             "text" => Op::Text { id: next(&mut seq, 1, tag)?, text: next(&mut seq, 2, tag)? },
             "css" => Op::Css { id: next(&mut seq, 1, tag)?, text: next(&mut seq, 2, tag)? },
+            "cssins" => Op::CssInsert {
+                id: next(&mut seq, 1, tag)?,
+                index: next(&mut seq, 2, tag)?,
+                rule: next(&mut seq, 3, tag)?,
+            },
+            "cssdel" => Op::CssDelete { id: next(&mut seq, 1, tag)?, index: next(&mut seq, 2, tag)? },
             "adopt" => Op::Adopt { id: next(&mut seq, 1, tag)?, sheets: next(&mut seq, 2, tag)? },
             "mark" => Op::Mark {
                 id: next(&mut seq, 1, tag)?,
@@ -175,6 +199,11 @@ mod tests {
         round_trip(Op::Attr { id: NodeId(3), name: "class".into(), value: None }, r#"["attr",3,"class",null]"#);
         round_trip(Op::Text { id: NodeId(5), text: "x".into() }, r#"["text",5,"x"]"#);
         round_trip(Op::Css { id: NodeId(7), text: Some("a{}".into()) }, r#"["css",7,"a{}"]"#);
+        round_trip(
+            Op::CssInsert { id: NodeId(7), index: 3, rule: ".a{color:red}".into() },
+            r#"["cssins",7,3,".a{color:red}"]"#,
+        );
+        round_trip(Op::CssDelete { id: NodeId(7), index: 0 }, r#"["cssdel",7,0]"#);
         round_trip(Op::Adopt { id: NodeId(1), sheets: vec!["b{}".into()] }, r#"["adopt",1,["b{}"]]"#);
         round_trip(
             Op::Mark { id: NodeId(8), mask: Some(MaskKind::Text), restricted: true },
@@ -193,6 +222,12 @@ mod tests {
             r#"["attr",1,"a"]"#,
             r#"{"rm":1}"#,
             r#"["rm","x"]"#,
+            r#"["cssins",7,0]"#,
+            r#"["cssins",7,-1,"a{}"]"#,
+            r#"["cssins",7,"0","a{}"]"#,
+            r#"["cssdel",7]"#,
+            r#"["cssdel",7,1.5]"#,
+            r#"["cssdel",7,0,0]"#,
         ] {
             assert!(serde_json::from_str::<Op>(bad).is_err(), "{bad} should be refused");
         }

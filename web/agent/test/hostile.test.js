@@ -148,6 +148,14 @@ test('URLs in srcset and CSS resolve against the page and through the proxy', ()
   assert.equal(resolve('page.html', 'link'), 'https://shop.example/a/page.html', 'links are not proxied');
 });
 
+test('script URLs holding parentheses are removed from CSS whatever the quotes', () => {
+  const resolve = urlResolver('https://shop.example/a/');
+  const css = 'a { background: url("javascript:alert(1)") } b { background: url(\'javascript:x()\') } c { background: url( "i(1).png" ) }';
+  const out = rewriteCssUrls(css, resolve);
+  assert.ok(!/javascript/i.test(out), out);
+  assert.equal(out, 'a { background: url("") } b { background: url(\'\') } c { background: url("https://shop.example/a/i(1).png") }');
+});
+
 test('style text is rewritten in snapshots and text ops', () => {
   const snapshot = page([{ id: 10, k: 'e', n: 'style', c: [{ id: 11, k: 'x', v: 'p { background: url(img/a.png) }' }] }]);
   const { rebuilder } = rebuild(snapshot);

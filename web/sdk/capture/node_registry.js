@@ -1,5 +1,6 @@
-// Node IDs for one page of one session: a per-instance counter, a WeakMap from node to ID, and a
-// map back from ID to node for the nodes the server's mirror currently holds.
+// Node IDs for one page of one session: a per-instance counter, each node's ID kept on the node
+// under a per-instance symbol, and a map back from ID to node for the nodes the server's mirror
+// currently holds.
 
 /** @typedef {import('../protocol.js').MaskKindCode} MaskKindCode */
 
@@ -9,6 +10,14 @@ const UNMARKED = Object.freeze({ m: null, r: false });
 export class NodeRegistry {
   constructor() {
     this.next = 1;
+    /**
+     * Each node's ID is kept on the node under this registry's own symbol: a property read is
+     * several times cheaper than a WeakMap lookup, and a snapshot reads it for every node. The
+     * symbol is private to this instance, so a new recorder starts over and the page's own
+     * properties cannot collide with it.
+     */
+    this.key = Symbol('cobrowse.id');
+    /** IDs of nodes that do not take properties (frozen by the page). */
     /** @type {WeakMap<Node, number>} */
     this.ids = new WeakMap();
     /** @type {Map<number, Node>} */
@@ -44,10 +53,14 @@ export class NodeRegistry {
    * @returns {number}
    */
   register(node) {
-    let id = this.ids.get(node);
+    let id = this.idOf(node);
     if (id === undefined) {
       id = this.next++;
-      this.ids.set(node, id);
+      try {
+        /** @type {any} */ (node)[this.key] = id;
+      } catch {
+        this.ids.set(node, id);
+      }
     }
     this.nodes.set(id, node);
     return id;
@@ -68,7 +81,8 @@ export class NodeRegistry {
    * @returns {number | undefined}
    */
   idOf(node) {
-    return this.ids.get(node);
+    const id = /** @type {any} */ (node)[this.key];
+    return id !== undefined ? id : this.ids.get(node);
   }
 
   /**
@@ -77,7 +91,7 @@ export class NodeRegistry {
    * @returns {boolean}
    */
   has(node) {
-    const id = this.ids.get(node);
+    const id = this.idOf(node);
     return id !== undefined && this.nodes.get(id) === node;
   }
 
@@ -99,7 +113,7 @@ export class NodeRegistry {
     const stack = [root];
     while (stack.length > 0) {
       const node = /** @type {Node} */ (stack.pop());
-      const id = this.ids.get(node);
+      const id = this.idOf(node);
       if (id !== undefined && this.nodes.get(id) === node) {
         this.nodes.delete(id);
         this.marks.delete(id);

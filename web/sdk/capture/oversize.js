@@ -10,6 +10,9 @@
 /** What the agent sees instead of a page too large to send. */
 export const TOO_LARGE_TEXT = 'This page is too large to share. The agent will see it again when it gets smaller.';
 
+/** A rule that stands in for one too large to send: valid everywhere, matching nothing. */
+export const EMPTY_RULE = '@media not all{}';
+
 /**
  * Splits a batch in two, keeping the order (each half is applied after the one before).
  * @param {Op[]} ops
@@ -113,6 +116,9 @@ export function shrinkOp(op, limit) {
       return op[2].length > limit ? ['text', op[1], cut(op[2])] : null;
     case 'css':
       return op[2] !== null && op[2].length > limit ? ['css', op[1], cut(op[2])] : null;
+    case 'cssins':
+      // A cut rule would not be one rule; a rule that matches nothing keeps the numbering.
+      return op[3].length > limit ? ['cssins', op[1], op[2], EMPTY_RULE] : null;
     case 'adopt':
       return op[2].some((text) => text.length > limit) ? ['adopt', op[1], op[2].map((text) => (text.length > limit ? cut(text) : text))] : null;
     default:

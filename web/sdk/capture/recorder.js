@@ -40,6 +40,9 @@ import { Throttle, timersOf } from './throttle.js';
  * @typedef {object} Scheduler
  * @property {(fn: () => void) => unknown} request
  * @property {(handle: any) => void} cancel
+ * @property {(fn: () => void) => void} [now] Runs a callback as soon as the current script is
+ *   done (a microtask): a change after a quiet spell goes out at once instead of waiting for the
+ *   next frame. Without it every flush waits for `request`.
  */
 
 /**
@@ -63,6 +66,9 @@ import { Throttle, timersOf } from './throttle.js';
  *   put into the page's address.
  * @property {number} [canvasMs] How often `<canvas>` content is sent as an image (ms); 0 (the
  *   default) sends none.
+ * @property {number} [burstMs] A change this long (ms) or longer after the last flush is sent at
+ *   once; changes sooner than that wait for the next frame, so a burst goes out in one batch
+ *   per frame. Default 8.
  */
 
 /** Attribute of the image that stands for a canvas's content in the mirror (never on the page). */
@@ -108,6 +114,11 @@ function qualifiedName(record) {
  */
 export function animationFrameScheduler(win) {
   return {
+    now(fn) {
+      queueMicrotask(() => {
+        if (win.document) fn(); // a window torn down meanwhile (a test's) has no page left
+      });
+    },
     request(fn) {
       if (typeof win.requestAnimationFrame === 'function' && win.document && !win.document.hidden) {
         return { raf: win.requestAnimationFrame(() => fn()) };
@@ -163,14 +174,27 @@ export class Recorder {
     const perf = options.win.performance;
     this.now = options.now ?? (perf && typeof perf.now === 'function' ? () => perf.now() : () => Date.now());
     this.canvasMs = options.canvasMs ?? 0;
+    // Under a frame: changes in consecutive frames each go at once (the flush before was a
+    // frame ago), while several tasks' changes within one frame share a batch.
+    this.burstMs = options.burstMs ?? 8;
+    /** When the last flush ran (by `now`). */
+    this.lastFlushAt = -Infinity;
     this.scrolledElements = options.scrolledElements ?? new WeakSet();
     this.registry = new NodeRegistry();
-    this.sheets = new StyleSheetWatcher(this.win, (sheet) => {
-      if (sheet) this.dirtySheets.add(sheet);
+    this.sheets = new StyleSheetWatcher(this.win, (sheet, edit) => {
+      if (sheet) this.#sheetChanged(sheet, edit);
       this.schedule();
     });
-    /** @type {Set<CSSStyleSheet>} */
-    this.dirtySheets = new Set();
+    /**
+     * Sheets changed since the last flush, with the rule edits to send for each, or null when
+     * the whole text must go (the mirror does not hold the sheet as text yet, or a change was
+     * not a single-rule edit).
+     * @type {Map<CSSStyleSheet, import('./stylesheets.js').RuleEdit[] | null>}
+     */
+    this.dirtySheets = new Map();
+    /** Sheets whose effective text the mirror holds (sent as `css`), so rule edits apply there. */
+    /** @type {WeakSet<CSSStyleSheet>} */
+    this.syncedSheets = new WeakSet();
     /** @type {MutationRecord[]} */
     this.pending = [];
     /** @type {MutationObserver | null} */
@@ -242,6 +266,11 @@ export class Recorder {
       onAttach: (node) => this.#attach(node),
       scrolledElements: this.scrolledElements,
       maskUrl: options.maskUrl,
+      // The mirror now holds this sheet's text as it is: edits made before are in it.
+      onSheetText: (sheet) => {
+        this.syncedSheets.add(sheet);
+        this.dirtySheets.delete(sheet);
+      },
     };
   }
 
@@ -403,9 +432,24 @@ export class Recorder {
     }, retryMs);
   }
 
-  /** Asks for a flush on the next animation frame. */
+  /**
+   * Asks for a flush: right after the current script when the page was quiet (so the agent sees
+   * a change within milliseconds), else on the next animation frame (so a burst of changes goes
+   * out as one batch per frame).
+   */
   schedule() {
     if (this.scheduled !== null || !this.running) return;
+    const soon = this.scheduler.now;
+    if (soon && this.now() - this.lastFlushAt >= this.burstMs) {
+      const handle = { microtask: true };
+      this.scheduled = handle;
+      soon(() => {
+        if (this.scheduled !== handle) return; // flushed or cancelled meanwhile
+        this.scheduled = null;
+        this.flush();
+      });
+      return;
+    }
     this.scheduled = this.scheduler.request(() => {
       this.scheduled = null;
       this.flush();
@@ -433,6 +477,7 @@ export class Recorder {
     }
     // While a snapshot is written in slices, records wait for it.
     if (this.job) return;
+    this.lastFlushAt = this.now();
     const records = this.pending;
     this.pending = [];
     if (this.observer) for (const record of this.observer.takeRecords()) records.push(record);
@@ -799,13 +844,44 @@ export class Recorder {
     }
   }
 
+  /**
+   * Notes a change to a sheet: a rule edit is kept to be sent as such when the mirror holds the
+   * sheet's text; anything else means the whole text goes.
+   * @param {CSSStyleSheet} sheet
+   * @param {import('./stylesheets.js').RuleEdit | null} edit
+   */
+  #sheetChanged(sheet, edit) {
+    const edits = this.dirtySheets.get(sheet);
+    if (edits === null) return;
+    if (!edit || !this.syncedSheets.has(sheet)) {
+      this.dirtySheets.set(sheet, null);
+    } else if (edits) {
+      edits.push(edit);
+    } else {
+      this.dirtySheets.set(sheet, [edit]);
+    }
+  }
+
   /** @param {Op[]} ops */
   #sheetOps(ops) {
-    for (const sheet of this.dirtySheets) {
+    for (const [sheet, edits] of this.dirtySheets) {
       const owner = sheet.ownerNode ?? this.#findSheetOwner(sheet);
-      if (owner && this.registry.has(owner)) {
-        const text = sheetText(sheet, owner.baseURI ?? '');
-        if (text !== null) ops.push(['css', /** @type {number} */ (this.registry.idOf(owner)), text]);
+      if (!owner || !this.registry.has(owner)) continue;
+      const id = /** @type {number} */ (this.registry.idOf(owner));
+      const base = owner.baseURI ?? '';
+      // Rule by rule, unless that would say more than the sheet itself.
+      if (edits && edits.length <= sheet.cssRules.length + 1) {
+        const urlBase = sheet.href ?? base;
+        for (const edit of edits) {
+          if (edit.text === undefined) ops.push(['cssdel', id, edit.index]);
+          else ops.push(['cssins', id, edit.index, absoluteCssUrls(edit.text, urlBase)]);
+        }
+        continue;
+      }
+      const text = sheetText(sheet, base);
+      if (text !== null) {
+        ops.push(['css', id, text]);
+        this.syncedSheets.add(sheet);
       }
     }
     this.dirtySheets.clear();

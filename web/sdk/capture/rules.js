@@ -158,8 +158,22 @@ export class MaskRules {
     this.textSelector = combine(policy.masking.text, doc);
     this.imageSelector = combine(policy.masking.images, doc);
     this.restrictSelector = combine(policy.restrictions.selectors, doc);
+    /**
+     * With policy selectors, one `matches` against this list tells whether an element can have
+     * a mask of its own at all (most cannot), instead of an attribute read and one `matches` per
+     * selector list. Null without policy selectors: the attribute read alone is cheaper then.
+     */
+    this.maskProbe = this.fieldSelector || this.imageSelector || this.textSelector
+      ? combine([`input, [${MASK_ATTRIBUTE}]`, this.fieldSelector, this.imageSelector, this.textSelector].filter((s) => s !== null), doc)
+      : null;
+    /** The same for restriction: submit controls, the attribute, the policy's selectors. */
+    this.restrictProbe = this.restrictSelector
+      ? combine([`button, input, [${RESTRICT_ATTRIBUTE}]`, this.restrictSelector], doc)
+      : null;
     /** @type {WeakMap<Element, MaskKindCode>} */
     this.sticky = new WeakMap();
+    /** Whether any element was ever masked by its own rule (until then, nothing is sticky). */
+    this.anySticky = false;
     /** Mask context each node was sent under, so it keeps it wherever it moves. */
     /** @type {WeakMap<Node, number>} */
     this.stuckContexts = new WeakMap();
@@ -203,10 +217,15 @@ export class MaskRules {
    * @returns {MaskKindCode | null}
    */
   maskOf(el) {
-    const known = this.sticky.get(el);
-    if (known) return known;
+    if (this.anySticky) {
+      const known = this.sticky.get(el);
+      if (known) return known;
+    }
     const kind = this.#computeMask(el);
-    if (kind) this.sticky.set(el, kind);
+    if (kind) {
+      this.sticky.set(el, kind);
+      this.anySticky = true;
+    }
     return kind;
   }
 
@@ -215,6 +234,7 @@ export class MaskRules {
    * @returns {MaskKindCode | null}
    */
   #computeMask(el) {
+    if (this.maskProbe !== null && !safeMatches(el, this.maskProbe)) return null;
     const field = isFormField(el);
     if (el.localName === 'input' && (el.getAttribute('type') ?? '').toLowerCase() === 'password') return 'value';
     if (el.localName === 'input' && /** @type {HTMLInputElement} */ (el).type === 'password') return 'value';
@@ -238,6 +258,7 @@ export class MaskRules {
    * @returns {boolean}
    */
   isRestricted(el) {
+    if (this.restrictProbe !== null && !safeMatches(el, this.restrictProbe)) return false;
     if (isSubmitControl(el)) return true;
     if (el.hasAttribute(RESTRICT_ATTRIBUTE)) return true;
     return this.restrictSelector !== null && safeMatches(el, this.restrictSelector);
@@ -265,8 +286,8 @@ export class MaskRules {
   effectiveMask(el, ctx) {
     const own = this.maskOf(el);
     if (own) return own;
-    if (isFormField(el) && ctx & (CTX_VALUE | CTX_TEXT)) return 'value';
-    if (isImageLike(el) && ctx & CTX_IMAGE) return 'image';
+    if (ctx & (CTX_VALUE | CTX_TEXT) && isFormField(el)) return 'value';
+    if (ctx & CTX_IMAGE && isImageLike(el)) return 'image';
     if (el.localName === 'source' && (ctx & CTX_IMAGE || this.#pictureImageMasked(el, ctx))) return 'image';
     return null;
   }

@@ -34,6 +34,8 @@ export const SVG_NS = 'http://www.w3.org/2000/svg';
  *   values of masked fields a GET form put into it).
  * @property {boolean} [pageMasked] The whole page is masked by URL: its context is not remembered
  *   per node (the next page of a single-page app may not be masked).
+ * @property {(sheet: CSSStyleSheet) => void} [onSheetText] Told of every sheet written as
+ *   effective text (`css`), so later rule edits can be sent against it.
  * @property {WeakSet<Node>} [scrolledElements] Elements known to have scrolled; only their
  *   positions are read (reading every element's would force layout work on every node).
  *   Without it, every element is read.
@@ -462,7 +464,10 @@ export class TreeWriter {
       const sheet = /** @type {HTMLStyleElement} */ (el).sheet;
       if (sheet && env.modifiedSheets.has(sheet)) {
         const text = sheetText(sheet, el.baseURI ?? '');
-        if (text !== null) out.css = text;
+        if (text !== null) {
+          out.css = text;
+          env.onSheetText?.(sheet);
+        }
       }
     }
 

@@ -27,13 +27,22 @@ export function sheetText(sheet, fallbackBase) {
 }
 
 /**
+ * One top-level rule change, as the page made it: `text` is the inserted rule as the browser
+ * serializes it (read at once, since later changes move rules around); no `text` is a deletion.
+ * @typedef {{index: number, text?: string}} RuleEdit
+ */
+
+/**
  * Wraps the CSSOM methods that change sheets so one recorder hears of every change. The wrappers
  * are installed on `start()` and removed on `stop()`; nothing is patched at import time.
+ * `insertRule` and `deleteRule` are reported as rule edits, so a change can go out as one rule;
+ * anything else (`replaceSync`, `replace`, the legacy `addRule`/`removeRule`) as a change with no
+ * edit, which sends the whole sheet.
  */
 export class StyleSheetWatcher {
   /**
    * @param {Window & typeof globalThis} win
-   * @param {(sheet: CSSStyleSheet) => void} onChange
+   * @param {(sheet: CSSStyleSheet, edit: RuleEdit | null) => void} onChange
    */
   constructor(win, onChange) {
     this.win = win;
@@ -57,10 +66,15 @@ export class StyleSheetWatcher {
       /** @this {CSSStyleSheet} @param {...unknown} args */
       const wrapper = function (...args) {
         const result = original.apply(this, args);
-        if (result && typeof result.then === 'function') {
-          result.then(() => watcher.#changed(this), () => {});
+        if (name === 'insertRule') {
+          watcher.#changed(this, { index: result, text: this.cssRules[result]?.cssText ?? '' });
+        } else if (name === 'deleteRule') {
+          // The index as WebIDL converted it (an unsigned long); the call succeeded, so it was valid.
+          watcher.#changed(this, { index: Number(args[0]) >>> 0 });
+        } else if (result && typeof result.then === 'function') {
+          result.then(() => watcher.#changed(this, null), () => {});
         } else {
-          watcher.#changed(this);
+          watcher.#changed(this, null);
         }
         return result;
       };
@@ -80,7 +94,7 @@ export class StyleSheetWatcher {
         set(value) {
           setter.call(this, value);
           watcher.version++;
-          watcher.onChange(/** @type {any} */ (null));
+          watcher.onChange(/** @type {any} */ (null), null);
         },
       });
       this.restorers.push(() => Object.defineProperty(target, 'adoptedStyleSheets', desc));
@@ -92,11 +106,14 @@ export class StyleSheetWatcher {
     this.restorers = [];
   }
 
-  /** @param {CSSStyleSheet} sheet */
-  #changed(sheet) {
+  /**
+   * @param {CSSStyleSheet} sheet
+   * @param {RuleEdit | null} edit
+   */
+  #changed(sheet, edit) {
     this.modified.add(sheet);
     this.version++;
-    this.onChange(sheet);
+    this.onChange(sheet, edit);
   }
 }
 

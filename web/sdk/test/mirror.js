@@ -93,6 +93,17 @@ export class MiniMirror {
           if (op[2] === null) delete this.#get(op[1]).css;
           else this.#get(op[1]).css = op[2];
           break;
+        case 'cssins':
+        case 'cssdel': {
+          const node = this.#get(op[1]);
+          if (node.css === undefined) throw new Error(`rule edit of ${op[1]}, which has no effective CSS`);
+          const rules = splitRules(node.css);
+          if (op[0] === 'cssins' ? op[2] > rules.length : op[2] >= rules.length) throw new Error(`rule index ${op[2]} of ${rules.length}`);
+          if (op[0] === 'cssins') rules.splice(op[2], 0, op[3]);
+          else rules.splice(op[2], 1);
+          node.css = rules.join('\n');
+          break;
+        }
         case 'adopt':
           this.#get(op[1]).as = op[2];
           break;
@@ -148,4 +159,41 @@ export class MiniMirror {
       else if (frame.tag === 'input') this.input(frame.body);
     }
   }
+}
+
+/**
+ * The top-level rules of CSS text as the SDK writes it (serialized rules): split after each
+ * top-level block and after each block-less at-rule's semicolon, minding strings and comments.
+ * @param {string} css
+ * @returns {string[]}
+ */
+export function splitRules(css) {
+  /** @type {string[]} */
+  const rules = [];
+  let depth = 0;
+  let start = -1;
+  for (let i = 0; i < css.length; i++) {
+    const ch = css[i];
+    if (start < 0) {
+      if (/\s/.test(ch)) continue;
+      start = i;
+    }
+    if (ch === '\\') i++;
+    else if (ch === '"' || ch === "'") {
+      for (i++; i < css.length && css[i] !== ch; i++) if (css[i] === '\\') i++;
+    } else if (ch === '/' && css[i + 1] === '*') {
+      i = css.indexOf('*/', i + 2);
+      if (i < 0) i = css.length;
+      else i++;
+    } else if (ch === '{') depth++;
+    else if (ch === '}' || (ch === ';' && depth === 0 && css[start] === '@')) {
+      if (ch === '}') depth--;
+      if (depth === 0) {
+        rules.push(css.slice(start, i + 1));
+        start = -1;
+      }
+    }
+  }
+  if (start >= 0) rules.push(css.slice(start));
+  return rules;
 }

@@ -50,6 +50,10 @@ test('shrinking one op: a long attribute value is removed, not cut', () => {
   assert.deepEqual(shrinkOp(['attr', 3, 'src', 'x'.repeat(50)], 10), ['attr', 3, 'src', null]);
   assert.deepEqual(shrinkOp(['text', 4, 'x'.repeat(50)], 10), ['text', 4, `${'x'.repeat(10)}…`]);
   assert.equal(shrinkOp(['rm', 4], 10), null);
+  // A rule too large to send is replaced by one that matches nothing, so the numbering holds.
+  assert.deepEqual(shrinkOp(['cssins', 5, 3, `.a{background:url("data:${'x'.repeat(50)}")}`], 10), ['cssins', 5, 3, '@media not all{}']);
+  assert.equal(shrinkOp(['cssins', 5, 3, '.a{}'], 10), null);
+  assert.equal(shrinkOp(['cssdel', 5, 3], 10), null);
   const add = /** @type {any} */ (shrinkOp(['add', 2, null, SNAPSHOT.doc.c[0].c[0]], 100));
   assert.equal(add[3].a.src, undefined);
 });

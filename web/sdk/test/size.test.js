@@ -41,7 +41,9 @@ test('SDK size: all modules the entry loads, gzip -9 each, summed', () => {
   }
   console.log(`SDK: ${files.length} modules (${files.map((f) => relative(sdk, f)).join(', ')}), ${raw} bytes, ${gzipped} bytes gzip -9 summed`);
   assert.ok(files.every((f) => !f.includes(`${join('sdk', 'test')}`)), 'no test module is loaded');
-  assert.ok(gzipped < 70_000, `${gzipped} bytes`);
+  // A guard against growth, not the size goal (docs/performance.md): unminified sources with their
+  // comments. Raised from 70,000 when wire compression and CSS rule ops came in (about 6 KB).
+  assert.ok(gzipped < 75_000, `${gzipped} bytes`);
 });
 
 test('SDK size: the chat part, loaded only on pages that use the chat', () => {

@@ -2,6 +2,7 @@
 //! step ([`consistent`]).
 //!
 //! - `apply_tests`: each apply path and each refusal, staleness and recovery.
+//! - `css_rule_tests`: `cssins` and `cssdel` rule edits of a stylesheet's effective CSS.
 //! - `live_state_tests`: input, scroll and focus, and their fate when nodes go.
 //! - `sanitize_tests`: each sanitization rule, on the snapshot path and the op path.
 //! - `limits_tests`: node, depth and byte ceilings.
@@ -9,6 +10,7 @@
 //! - `large_page_tests`: a 12,000-node page.
 
 mod apply_tests;
+mod css_rule_tests;
 mod large_page_tests;
 mod limits_tests;
 mod live_state_tests;

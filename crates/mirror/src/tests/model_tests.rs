@@ -409,7 +409,12 @@ fn harmless(op: &Op, plan: &Snapshot) -> bool {
         Op::Text { id, .. } => info(*id).is_some_and(|i| !i.parent_is_script),
         Op::Shadow { root, .. } => safe_tree(root),
         Op::Frame { document, .. } => document.as_ref().is_none_or(safe_tree),
-        Op::Remove { .. } | Op::Css { .. } | Op::Adopt { .. } | Op::Mark { .. } => true,
+        Op::Remove { .. }
+        | Op::Css { .. }
+        | Op::CssInsert { .. }
+        | Op::CssDelete { .. }
+        | Op::Adopt { .. }
+        | Op::Mark { .. } => true,
     }
 }
 
@@ -473,6 +478,8 @@ fn model_apply(model: &mut Snapshot, op: &Op, ids: &mut Ids) {
         }
         Op::Text { id, text } => target(model, id).text = Some(text),
         Op::Css { id, text } => target(model, id).sheet_text = text,
+        // Rule edits are not generated here: css_rules and apply_tests cover them.
+        Op::CssInsert { .. } | Op::CssDelete { .. } => unreachable!("the generator makes no rule edits"),
         Op::Adopt { id, sheets } => target(model, id).adopted = Some(sheets),
         Op::Mark { id, mask, restricted } => {
             let node = target(model, id);
