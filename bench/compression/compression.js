@@ -10,13 +10,74 @@
 // - CompressionStream("deflate-raw"), in the page: it has no flush, so each message needs a
 //   stream of its own (no shared dictionary between messages); measured in Chromium on the
 //   main thread, and DecompressionStream for the agent's side.
+// - The shipped policy (docs/protocol.md section 11): frames of at least --min bytes (default
+//   1024) sent as deflate-raw in binary messages, the rest as text. Bytes saved; the server's
+//   CPU per compressed frame (`wire_cost`, the production codec at level 1); and in Chromium the
+//   SDK's own compressFrame/decompressFrame (web/sdk/transport/wire_compression.js), as
+//   main-thread busy time (DevTools' TaskDuration) and wall time per compressed frame.
 // Run the capture and latency benchmarks first (they record the streams).
-// Usage: node bench/compression/compression.js
+// Usage: node bench/compression/compression.js [--min BYTES]
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { deflateRawSync, createDeflateRaw, constants } from 'node:zlib';
-import { launchBrowser, machine, round, writeResults, RAW, LOADGEN_BIN } from '../lib/common.js';
+import { launchBrowser, machine, round, writeResults, RAW, ROOT, LOADGEN_BIN } from '../lib/common.js';
+
+const WIRE_COST_BIN = join(ROOT, 'target', 'release', 'examples', 'wire_cost');
+const WIRE_MODULE = join(ROOT, 'web', 'sdk', 'transport', 'wire_compression.js');
+const minArg = process.argv.indexOf('--min');
+/** Frames of at least this many bytes are compressed under the shipped policy. */
+const MIN_BYTES = minArg > 0 ? Number(process.argv[minArg + 1]) : 1024;
+
+/**
+ * The SDK's codec in Chromium on `texts` at the threshold policy: main-thread busy time (the
+ * DevTools protocol's TaskDuration, which counts every task the page's main thread ran) and wall
+ * time per compressed frame, for CompressionStream and then DecompressionStream.
+ * @param {import('playwright-core').Page} page
+ * @param {import('playwright-core').CDPSession} cdp
+ * @param {string[]} texts
+ */
+async function browserPolicy(page, cdp, texts) {
+  const large = texts.filter((t) => Buffer.byteLength(t) >= MIN_BYTES);
+  if (large.length === 0) return { compressed_messages: 0 };
+  const busy = async () => {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    return /** @type {number} */ (metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0);
+  };
+  // The frames go into the page first, so that copying them in is not counted; then one warm-up
+  // round trip.
+  await page.evaluate(async (frames) => {
+    const wire = /** @type {any} */ (window).wire;
+    /** @type {any} */ (window).frames_ = frames;
+    await wire.decompressFrame(await wire.compressFrame(frames[0]));
+  }, large);
+  const t0 = await busy();
+  const deflate = await page.evaluate(async () => {
+    const wire = /** @type {any} */ (window).wire;
+    const started = performance.now();
+    const out = [];
+    for (const frame of /** @type {any} */ (window).frames_) out.push(await wire.compressFrame(frame));
+    /** @type {any} */ (window).compressed = out;
+    return { ms: performance.now() - started, bytes: out.reduce((sum, m) => sum + m.length, 0) };
+  });
+  const t1 = await busy();
+  const inflate = await page.evaluate(async () => {
+    const wire = /** @type {any} */ (window).wire;
+    const started = performance.now();
+    for (const message of /** @type {any} */ (window).compressed) await wire.decompressFrame(message);
+    return { ms: performance.now() - started };
+  });
+  const t2 = await busy();
+  const per = (/** @type {number} */ seconds) => Math.round((seconds * 1e6) / large.length);
+  return {
+    compressed_messages: large.length,
+    compressed_bytes: deflate.bytes,
+    compress_main_thread_us_per_frame: per(t1 - t0),
+    compress_wall_us_per_frame: per(deflate.ms / 1000),
+    decompress_main_thread_us_per_frame: per(t2 - t1),
+    decompress_wall_us_per_frame: per(inflate.ms / 1000),
+  };
+}
 
 /**
  * Node zlib with permessage-deflate's framing: one deflater per connection, a sync flush per
@@ -48,6 +109,7 @@ async function main() {
   if (files.length === 0) throw new Error('no recorded streams: run bench/capture.sh and bench/e2e.sh first');
   const paths = files.map((f) => join(dir, f));
   const rust = JSON.parse(execFileSync('taskset', ['-c', '0', LOADGEN_BIN, 'compress', ...paths], { maxBuffer: 64 << 20 }).toString());
+  const policy = JSON.parse(execFileSync('taskset', ['-c', '0', WIRE_COST_BIN, '--min', String(MIN_BYTES), ...paths], { maxBuffer: 64 << 20 }).toString());
 
   /** @type {Record<string, { up: string[], down: string[] }>} */
   const streams = {};
@@ -66,6 +128,17 @@ async function main() {
   const browser = await launchBrowser();
   const page = await browser.newPage();
   await page.goto('about:blank');
+  await page.addScriptTag({ type: 'module', content: `${readFileSync(WIRE_MODULE, 'utf8')}\nwindow.wire = { compressFrame, decompressFrame };` });
+  await page.waitForFunction(() => !!(/** @type {any} */ (window).wire));
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  /** @type {Record<string, any>} */
+  const policyBrowser = {};
+  for (const [file, { up, down }] of Object.entries(streams)) {
+    for (const [direction, messages] of /** @type {[string, string[]][]} */ ([['up', up], ['down', down]])) {
+      if (messages.length > 0) policyBrowser[`${file}:${direction}`] = await browserPolicy(page, cdp, messages);
+    }
+  }
   /** @type {Record<string, any>} */
   const browserFigures = {};
   for (const [file, { up, down }] of Object.entries(streams)) {
@@ -130,6 +203,11 @@ async function main() {
           level6: { ratio: round(node6.bytes / raw, 3), us_per_message: node6.us_per_message },
         },
         compression_stream: browserFigures[`${file}:${direction}`],
+        policy: {
+          min_bytes: MIN_BYTES,
+          server: policy.find((/** @type {any} */ r) => r.stream === file && r.dir === direction),
+          browser: policyBrowser[`${file}:${direction}`],
+        },
       });
     }
   }
@@ -151,6 +229,18 @@ function markdown(result) {
     const t6 = mode('context_takeover_level6');
     const cs = r.compression_stream ?? {};
     lines.push(`| ${r.stream} | ${r.dir} | ${r.messages} | ${r.mean_message_bytes} | ${t1.ratio} | ${t1.deflate_us_per_message} | ${t1.inflate_us_per_message} | ${n1.ratio} | ${t6.ratio} | ${r.permessage_deflate_browser_estimate.level1.us_per_message} | ${cs.ratio ?? '–'} | ${cs.compress_us_per_message ?? '–'} | ${cs.decompress_us_per_message ?? '–'} |`);
+  }
+  lines.push('');
+  lines.push(`## Shipped policy: deflate-raw for frames of at least ${result.rows[0]?.policy.min_bytes ?? MIN_BYTES} bytes\n`);
+  lines.push('Bytes = all frames of the stream as text vs. as sent (small frames as text, large ones compressed). Server µs = CPU per compressed frame, production codec (flate2, level 1, one core). Browser = the SDK\'s compressFrame/decompressFrame in Chromium per compressed frame: main-thread busy time (DevTools TaskDuration) and wall time.\n');
+  lines.push('| stream | dir | messages | compressed | bytes as text | bytes on wire | saved | mean compressed frame | server deflate µs | server inflate µs | browser compress main-thread µs | wall µs | browser decompress main-thread µs | wall µs |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of result.rows) {
+    const server = r.policy.server ?? {};
+    const browser = r.policy.browser ?? {};
+    const saved = server.raw_bytes ? `${Math.round((1 - server.wire_bytes / server.raw_bytes) * 100)} %` : '–';
+    const dash = (/** @type {unknown} */ v) => (v === undefined || server.compressed_messages === 0 ? '–' : v);
+    lines.push(`| ${r.stream} | ${r.dir} | ${server.messages} | ${server.compressed_messages} | ${server.raw_bytes} | ${server.wire_bytes} | ${saved} | ${dash(server.mean_compressed_frame_bytes)} | ${dash(server.deflate_us_per_compressed_frame)} | ${dash(server.inflate_us_per_compressed_frame)} | ${dash(browser.compress_main_thread_us_per_frame)} | ${dash(browser.compress_wall_us_per_frame)} | ${dash(browser.decompress_main_thread_us_per_frame)} | ${dash(browser.decompress_wall_us_per_frame)} |`);
   }
   lines.push('');
   return lines.join('\n');

@@ -8,6 +8,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { inflateRawSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { startServer } from './harness.js';
 
@@ -226,8 +227,16 @@ export async function captureSocket(page) {
   const sent = [];
   /** @type {string[]} */
   const received = [];
-  cdp.on('Network.webSocketFrameSent', (event) => sent.push(event.response.payloadData));
-  cdp.on('Network.webSocketFrameReceived', (event) => received.push(event.response.payloadData));
+  // A binary message is a compressed frame (docs/protocol.md section 11): format byte 1, then raw
+  // DEFLATE of the frame's text. It is recorded as that text, so tests see every frame.
+  /** @param {{opcode: number, payloadData: string}} response */
+  const text = (response) => {
+    if (response.opcode !== 2) return response.payloadData;
+    const bytes = Buffer.from(response.payloadData, 'base64');
+    return bytes[0] === 1 ? inflateRawSync(bytes.subarray(1)).toString('utf8') : '';
+  };
+  cdp.on('Network.webSocketFrameSent', (event) => sent.push(text(event.response)));
+  cdp.on('Network.webSocketFrameReceived', (event) => received.push(text(event.response)));
   return {
     sent,
     received,

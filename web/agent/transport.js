@@ -2,9 +2,11 @@
 // round-trip times, and reconnection with backoff that resumes where it left off.
 //
 // It knows nothing of the page or the UI: frames come in through `onFrame`, state through
-// `onStatus`, latency through `onRtt`.
+// `onStatus`, latency through `onRtt`. Large frames travel compressed when the server agrees
+// (the SDK's wire_compression.js); everything here deals in text.
 
 import { PROTOCOL_VERSION, decodeFrame, encodeFrame, isControlTag } from '../sdk/protocol.js';
+import { FrameReader, FrameWriter, agreed, offerFor } from '../sdk/transport/wire_compression.js';
 
 /** @typedef {import('../sdk/protocol.js').Frame} Frame */
 /** @typedef {import('../sdk/protocol.js').FrameTag} FrameTag */
@@ -21,7 +23,8 @@ import { PROTOCOL_VERSION, decodeFrame, encodeFrame, isControlTag } from '../sdk
  * The part of WebSocket the transport uses, so tests can pass a fake.
  * @typedef {object} SocketLike
  * @property {number} readyState
- * @property {(data: string) => void} send
+ * @property {(data: any) => void} send Frame text, or the bytes of a compressed frame.
+ * @property {string} [binaryType] Present on real sockets; without it compression is not offered.
  * @property {(code?: number, reason?: string) => void} close
  * @property {((ev: {data: unknown}) => void) | null} onmessage
  * @property {(() => void) | null} onopen
@@ -43,6 +46,7 @@ import { PROTOCOL_VERSION, decodeFrame, encodeFrame, isControlTag } from '../sdk
  * @property {(fn: () => void, ms: number) => unknown} [setTimer]
  * @property {(handle: unknown) => void} [clearTimer]
  * @property {() => number} [random]
+ * @property {boolean} [compression] Offer compression when the browser and the socket can (default true).
  */
 
 /** Delay before the first reconnect attempt, and the cap, in milliseconds. */
@@ -94,6 +98,13 @@ export class Transport {
     this.stopped = false;
     /** @type {number | null} */
     this.rtt = null;
+    /** The current socket's writer and reader, which compress and keep order. */
+    /** @type {FrameWriter | null} */
+    this.writer = null;
+    /** @type {FrameReader | null} */
+    this.reader = null;
+    /** What this socket's hello offered. @type {string[] | undefined} */
+    this.offered = undefined;
   }
 
   /** Opens the first connection. */
@@ -166,14 +177,22 @@ export class Transport {
       return;
     }
     this.socket = socket;
+    this.writer = new FrameWriter((data) => socket.send(data));
+    this.reader = new FrameReader((text) => {
+      if (this.socket === socket) this.receive(text);
+    });
+    this.offered = this.options.compression === false ? undefined : offerFor(socket);
     socket.onopen = () => {
       if (this.socket !== socket) return;
       this.lastReceived = this.now();
-      this.write('hello', 0, { v: PROTOCOL_VERSION, session: this.options.session, token: this.options.token, ack: this.lastSeen });
+      /** @type {import('../sdk/protocol.js').Hello} */
+      const hello = { v: PROTOCOL_VERSION, session: this.options.session, token: this.options.token, ack: this.lastSeen };
+      if (this.offered) hello.z = this.offered;
+      this.write('hello', 0, hello);
     };
     socket.onmessage = (ev) => {
       if (this.socket !== socket) return;
-      if (typeof ev.data === 'string') this.receive(ev.data);
+      this.reader?.read(ev.data);
     };
     socket.onclose = () => {
       if (this.socket !== socket) return;
@@ -194,6 +213,10 @@ export class Transport {
       socket.onerror = null;
     }
     this.socket = null;
+    this.writer?.close();
+    this.reader?.close();
+    this.writer = null;
+    this.reader = null;
     this.welcomed = false;
     if (this.heartbeatTimer !== null) this.clearTimer(this.heartbeatTimer);
     this.heartbeatTimer = null;
@@ -280,6 +303,7 @@ export class Transport {
   onWelcome(welcome) {
     this.welcomed = true;
     this.attempt = 0;
+    this.writer?.agree(agreed(welcome.z, this.offered));
     this.heartbeatMs = welcome.heartbeat_ms > 0 ? welcome.heartbeat_ms : DEFAULT_HEARTBEAT_MS;
     // Resend what the server has not received, renumbered to follow what it has.
     const pending = this.unacked.filter((entry) => entry.seq > welcome.ack);
@@ -337,9 +361,11 @@ export class Transport {
    */
   write(tag, seq, body) {
     const socket = this.socket;
-    if (!socket || socket.readyState !== 1) return false;
+    if (!socket || socket.readyState !== 1 || !this.writer) return false;
     try {
-      socket.send(encodeFrame(/** @type {FrameTag} */ (tag), seq, /** @type {any} */ (body)));
+      // A frame waiting behind a compression counts as written: the writer sends it in order
+      // unless the socket goes, and then the resend after the reconnect covers it.
+      this.writer.write(encodeFrame(/** @type {FrameTag} */ (tag), seq, /** @type {any} */ (body)));
       return true;
     } catch {
       return false;

@@ -105,11 +105,13 @@ export const MaskKind = Object.freeze({
 /** @typedef {['attr', NodeId, string, string | null]} AttrOp Set an attribute, or remove it with null. */
 /** @typedef {['text', NodeId, string]} TextOp Replace text or comment data. */
 /** @typedef {['css', NodeId, string | null]} CssOp Replace a sheet's effective CSS; null returns to source. */
+/** @typedef {['cssins', NodeId, number, string]} CssInsertOp Insert one rule at an index of a sheet's effective CSS. */
+/** @typedef {['cssdel', NodeId, number]} CssDeleteOp Delete the rule at an index of a sheet's effective CSS. */
 /** @typedef {['adopt', NodeId, string[]]} AdoptOp Replace adopted stylesheets of a document or shadow root. */
 /** @typedef {['mark', NodeId, MaskKindCode | null, boolean]} MarkOp Change mask and restriction marks. */
 /** @typedef {['shadow', NodeId, SerializedNode]} ShadowOp Attach an open shadow root to a host. */
 /** @typedef {['frame', NodeId, SerializedNode | null]} FrameOp Replace or clear an iframe's document. */
-/** @typedef {AddOp | RemoveOp | AttrOp | TextOp | CssOp | AdoptOp | MarkOp | ShadowOp | FrameOp} Op */
+/** @typedef {AddOp | RemoveOp | AttrOp | TextOp | CssOp | CssInsertOp | CssDeleteOp | AdoptOp | MarkOp | ShadowOp | FrameOp} Op */
 
 // ---------------------------------------------------------------------------------------------
 // frames.rs
@@ -132,6 +134,14 @@ export const MaskKind = Object.freeze({
  * @property {SessionId} session
  * @property {string} token Participant token.
  * @property {number} ack Last server sequence seen (0 when none).
+ * @property {string[]} [z] Compressions this client can use (`deflate-raw`); absent: none.
+ */
+
+/**
+ * What `welcome.z` agrees: frames of at least `min` bytes travel compressed with `enc`.
+ * @typedef {object} WireCompression
+ * @property {'deflate-raw'} enc
+ * @property {number} min
  */
 
 /**
@@ -148,6 +158,7 @@ export const MaskKind = Object.freeze({
  * @property {Participant[]} participants
  * @property {number} heartbeat_ms
  * @property {number} max_frame_bytes
+ * @property {WireCompression} [z] Present when compression was agreed.
  */
 
 /** @typedef {{a: number}} Ack Acknowledges every frame up to and including `a`. */
@@ -308,6 +319,8 @@ export const ErrorCode = Object.freeze({
   BAD_FRAME: 'bad_frame',
   UNKNOWN_FRAME: 'unknown_frame',
   FRAME_TOO_LARGE: 'frame_too_large',
+  UNKNOWN_ENCODING: 'unknown_encoding',
+  BAD_COMPRESSION: 'bad_compression',
   VERSION_MISMATCH: 'version_mismatch',
   HELLO_REQUIRED: 'hello_required',
   UNAUTHORIZED: 'unauthorized',

@@ -12,6 +12,10 @@ pub enum ErrorCode {
     UnknownFrame,
     /// The frame is larger than the per-frame limit.
     FrameTooLarge,
+    /// A binary message starts with a format byte this server does not know.
+    UnknownEncoding,
+    /// A compressed frame's data is corrupt or truncated.
+    BadCompression,
     /// The client speaks another protocol version.
     VersionMismatch,
     /// The first frame on a socket was not `hello`.
@@ -75,6 +79,8 @@ impl ErrorCode {
             Self::BadFrame => "bad_frame",
             Self::UnknownFrame => "unknown_frame",
             Self::FrameTooLarge => "frame_too_large",
+            Self::UnknownEncoding => "unknown_encoding",
+            Self::BadCompression => "bad_compression",
             Self::VersionMismatch => "version_mismatch",
             Self::HelloRequired => "hello_required",
             Self::Unauthorized => "unauthorized",

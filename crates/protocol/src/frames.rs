@@ -71,6 +71,10 @@ pub struct Hello {
     /// The last server sequence this participant has seen (0 when it has seen nothing).
     #[serde(default)]
     pub ack: u64,
+    /// Compressions the client can read and write (`"deflate-raw"`); names it does not know are
+    /// ignored by the server, and absent means none, so older clients keep plain text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub z: Vec<String>,
 }
 
 /// The server's answer to `hello`: the session as it is now.
@@ -101,6 +105,10 @@ pub struct Welcome {
     pub heartbeat_ms: u64,
     /// The largest frame the server accepts, in bytes.
     pub max_frame_bytes: usize,
+    /// The compression both sides use for large frames from now on; absent: none (the client
+    /// offered none this server knows, or the server's configuration turned it off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub z: Option<crate::compression::Compression>,
 }
 
 /// Acknowledges every frame up to and including `a`.
@@ -534,24 +542,36 @@ struct RawFrame<'a>(#[serde(borrow)] std::borrow::Cow<'a, str>, u64, #[serde(bor
 /// while refusing hostile nesting before the parser sees it.
 pub const MAX_JSON_DEPTH: usize = 1024;
 
-/// Parses JSON of any depth up to [`MAX_JSON_DEPTH`] without overflowing the stack: serde_json's
-/// own recursion limit (128) would refuse real pages nested deeper than about 60 elements, so
-/// the limit is checked by a cheap scan first and the stack grows on the heap as needed.
-fn parse_deep<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, ParseError> {
-    if json_depth_exceeds(text.as_bytes(), MAX_JSON_DEPTH) {
-        return Err(ParseError::Malformed(format!("nesting deeper than {MAX_JSON_DEPTH} levels")));
-    }
+/// Nesting up to this depth parses directly with serde_json, whose own recursion limit is 128.
+const PLAIN_PARSE_DEPTH: usize = 120;
+
+/// The nesting depth of `text`, refused beyond [`MAX_JSON_DEPTH`].
+fn checked_depth(text: &str) -> Result<usize, ParseError> {
+    json_depth(text.as_bytes(), MAX_JSON_DEPTH)
+        .ok_or_else(|| ParseError::Malformed(format!("nesting deeper than {MAX_JSON_DEPTH} levels")))
+}
+
+/// Parses `text`, already known to nest at most `depth` deep, without overflowing the stack.
+/// serde_json's own recursion limit (128) would refuse real pages nested deeper than about 60
+/// elements, so deep text (depth checked against [`MAX_JSON_DEPTH`] by a cheap scan first) grows
+/// its stack on the heap as needed; shallow text, nearly every frame, takes the plain path.
+fn parse_at_depth<'de, T: Deserialize<'de>>(text: &'de str, depth: usize) -> Result<T, ParseError> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    deserializer.disable_recursion_limit();
-    let value = T::deserialize(serde_stacker::Deserializer::new(&mut deserializer))
-        .map_err(|err| ParseError::Malformed(err.to_string()))?;
+    let value = if depth <= PLAIN_PARSE_DEPTH {
+        T::deserialize(&mut deserializer)
+    } else {
+        deserializer.disable_recursion_limit();
+        T::deserialize(serde_stacker::Deserializer::new(&mut deserializer))
+    }
+    .map_err(|err| ParseError::Malformed(err.to_string()))?;
     deserializer.end().map_err(|err| ParseError::Malformed(err.to_string()))?;
     Ok(value)
 }
 
-/// True when the brackets of `bytes` (outside strings) nest deeper than `max`.
-fn json_depth_exceeds(bytes: &[u8], max: usize) -> bool {
+/// How deep the brackets of `bytes` (outside strings) nest, or `None` beyond `max`.
+fn json_depth(bytes: &[u8], max: usize) -> Option<usize> {
     let mut depth = 0usize;
+    let mut deepest = 0usize;
     let mut in_string = false;
     let mut escaped = false;
     for &byte in bytes {
@@ -568,26 +588,36 @@ fn json_depth_exceeds(bytes: &[u8], max: usize) -> bool {
             b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
-                if depth > max {
-                    return true;
+                if depth > deepest {
+                    if depth > max {
+                        return None;
+                    }
+                    deepest = depth;
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
-    false
+    Some(deepest)
 }
 
-fn body<T: DeserializeOwned>(raw: &str) -> Result<T, ParseError> {
-    parse_deep(raw)
+fn body_at<T: DeserializeOwned>(raw: &str, depth: usize) -> Result<T, ParseError> {
+    parse_at_depth(raw, depth)
 }
 
 /// Splits wire text into its tag, sequence number and body text, checking nesting depth.
 /// Shared by every channel that uses the `[tag, seq, body]` framing.
 pub fn split_frame(text: &str) -> Result<(std::borrow::Cow<'_, str>, u64, &str), ParseError> {
-    let RawFrame(tag, seq, raw) = parse_deep(text)?;
-    Ok((tag, seq, raw.get()))
+    split_with_depth(text).map(|(tag, seq, raw, _)| (tag, seq, raw))
+}
+
+/// [`split_frame`], also returning the frame's nesting depth, which bounds its body's: the body
+/// then parses without scanning it again.
+fn split_with_depth(text: &str) -> Result<(std::borrow::Cow<'_, str>, u64, &str, usize), ParseError> {
+    let depth = checked_depth(text)?;
+    let RawFrame(tag, seq, raw) = parse_at_depth(text, depth)?;
+    Ok((tag, seq, raw.get(), depth))
 }
 
 impl Frame {
@@ -662,34 +692,34 @@ impl Frame {
     /// Like [`Frame::parse`], also returning the body's own text, so a relay can forward a frame
     /// it did not change without serializing it again.
     pub fn parse_parts(text: &str) -> Result<(u64, Frame, &str), ParseError> {
-        let (tag, seq, raw) = split_frame(text)?;
+        let (tag, seq, raw, depth) = split_with_depth(text)?;
         let frame = match tag.as_ref() {
-            "hello" => Frame::Hello(body(raw)?),
-            "welcome" => Frame::Welcome(body(raw)?),
-            "ack" => Frame::Ack(body(raw)?),
-            "hb" => Frame::Heartbeat(body(raw)?),
-            "error" => Frame::Error(body(raw)?),
-            "snapshot" => Frame::Snapshot(body(raw)?),
-            "mut" => Frame::Mutations(body(raw)?),
-            "input" => Frame::Input(body(raw)?),
-            "scroll" => Frame::Scroll(body(raw)?),
-            "viewport" => Frame::Viewport(body(raw)?),
-            "pointer" => Frame::Pointer(body(raw)?),
-            "click" => Frame::Click(body(raw)?),
-            "highlight" => Frame::Highlight(body(raw)?),
-            "focus" => Frame::Focus(body(raw)?),
-            "nav" => Frame::Navigation(body(raw)?),
-            "leaving" => Frame::Leaving(body(raw)?),
-            "mode_request" => Frame::ModeRequest(body(raw)?),
-            "mode_answer" => Frame::ModeAnswer(body(raw)?),
-            "mode_revoke" => Frame::ModeRevoke(body(raw)?),
-            "mode" => Frame::Mode(body(raw)?),
-            "action" => Frame::Action(body(raw)?),
-            "action_refused" => Frame::ActionRefused(body(raw)?),
-            "notice" => Frame::Notice(body(raw)?),
-            "resync" => Frame::Resync(body(raw)?),
-            "end" => Frame::End(body(raw)?),
-            "ended" => Frame::Ended(body(raw)?),
+            "hello" => Frame::Hello(body_at(raw, depth)?),
+            "welcome" => Frame::Welcome(body_at(raw, depth)?),
+            "ack" => Frame::Ack(body_at(raw, depth)?),
+            "hb" => Frame::Heartbeat(body_at(raw, depth)?),
+            "error" => Frame::Error(body_at(raw, depth)?),
+            "snapshot" => Frame::Snapshot(body_at(raw, depth)?),
+            "mut" => Frame::Mutations(body_at(raw, depth)?),
+            "input" => Frame::Input(body_at(raw, depth)?),
+            "scroll" => Frame::Scroll(body_at(raw, depth)?),
+            "viewport" => Frame::Viewport(body_at(raw, depth)?),
+            "pointer" => Frame::Pointer(body_at(raw, depth)?),
+            "click" => Frame::Click(body_at(raw, depth)?),
+            "highlight" => Frame::Highlight(body_at(raw, depth)?),
+            "focus" => Frame::Focus(body_at(raw, depth)?),
+            "nav" => Frame::Navigation(body_at(raw, depth)?),
+            "leaving" => Frame::Leaving(body_at(raw, depth)?),
+            "mode_request" => Frame::ModeRequest(body_at(raw, depth)?),
+            "mode_answer" => Frame::ModeAnswer(body_at(raw, depth)?),
+            "mode_revoke" => Frame::ModeRevoke(body_at(raw, depth)?),
+            "mode" => Frame::Mode(body_at(raw, depth)?),
+            "action" => Frame::Action(body_at(raw, depth)?),
+            "action_refused" => Frame::ActionRefused(body_at(raw, depth)?),
+            "notice" => Frame::Notice(body_at(raw, depth)?),
+            "resync" => Frame::Resync(body_at(raw, depth)?),
+            "end" => Frame::End(body_at(raw, depth)?),
+            "ended" => Frame::Ended(body_at(raw, depth)?),
             other => return Err(ParseError::UnknownTag(other.chars().take(40).collect())),
         };
         Ok((seq, frame, raw))
@@ -817,6 +847,16 @@ mod tests {
         let frame = snapshot_of(nested_page(400));
         let (_, back) = Frame::parse(&frame.encode(1)).unwrap();
         assert_eq!(back, frame);
+    }
+
+    #[test]
+    fn pages_either_side_of_the_plain_parse_depth_parse() {
+        // Two JSON levels per element: these cross PLAIN_PARSE_DEPTH and serde_json's own limit.
+        for levels in 50..70 {
+            let frame = snapshot_of(nested_page(levels));
+            let text = frame.encode(1);
+            assert_eq!(Frame::parse(&text).unwrap().1, frame, "{levels} levels");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! - [`ops`]: mutation operations, encoded as compact JSON arrays.
 //! - [`frames`]: the [`Frame`] enum, its bodies, and [`Frame::parse`] / [`Frame::encode`].
 //! - [`chat`]: the chat and agent-desk channels (`/ws/v1/chat`, `/ws/v1/desk`).
+//! - [`compression`]: compressed frames in binary messages, and their negotiation.
 //! - [`codes`]: stable error, end-reason and notice codes shared with the browser code.
 //!
 //! On the wire every frame is a JSON array `[tag, seq, body]`. `seq` numbers frames per direction
@@ -15,12 +16,14 @@
 
 pub mod chat;
 pub mod codes;
+pub mod compression;
 pub mod frames;
 pub mod ids;
 pub mod node;
 pub mod ops;
 
 pub use codes::{EndReason, ErrorCode, NoticeCode, RefusalReason};
+pub use compression::{Compression, Encoding, WireError};
 pub use frames::*;
 pub use ids::{NodeId, SessionId, SessionIdError};
 pub use node::{Attr, CompatMode, FormState, MaskKind, Node, NodeKind};

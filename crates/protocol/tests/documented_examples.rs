@@ -45,7 +45,8 @@ const FRAME_TAGS: [&str; 26] = [
 ];
 
 /// Every mutation op tag.
-const OP_TAGS: [&str; 9] = ["add", "rm", "attr", "text", "css", "adopt", "mark", "shadow", "frame"];
+const OP_TAGS: [&str; 11] =
+    ["add", "rm", "attr", "text", "css", "cssins", "cssdel", "adopt", "mark", "shadow", "frame"];
 
 /// Every action kind (`do`) and navigation target (`nav`), as `do` or `navigate:nav`.
 const ACTION_KINDS: [&str; 11] = [
@@ -62,10 +63,12 @@ const ACTION_KINDS: [&str; 11] = [
     "navigate:url",
 ];
 
-const ERROR_CODES: [&str; 30] = [
+const ERROR_CODES: [&str; 32] = [
     "bad_frame",
     "unknown_frame",
     "frame_too_large",
+    "unknown_encoding",
+    "bad_compression",
     "version_mismatch",
     "hello_required",
     "unauthorized",
@@ -360,6 +363,8 @@ fn the_code_lists_are_complete() {
             ErrorCode::BadFrame
             | ErrorCode::UnknownFrame
             | ErrorCode::FrameTooLarge
+            | ErrorCode::UnknownEncoding
+            | ErrorCode::BadCompression
             | ErrorCode::VersionMismatch
             | ErrorCode::HelloRequired
             | ErrorCode::Unauthorized

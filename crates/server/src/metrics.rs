@@ -18,6 +18,10 @@ pub struct Metrics {
     bytes_in: AtomicU64,
     frames_out: AtomicU64,
     bytes_out: AtomicU64,
+    wire_bytes_in: AtomicU64,
+    wire_bytes_out: AtomicU64,
+    compressed_in: AtomicU64,
+    compressed_out: AtomicU64,
     resyncs_mirror: AtomicU64,
     resyncs_lagging: AtomicU64,
     actions_dropped: AtomicU64,
@@ -55,21 +59,36 @@ impl Metrics {
         self.connections(role).fetch_sub(1, Relaxed);
     }
 
-    /// A frame of `bytes` arrived.
+    /// A text frame of `bytes` arrived.
     pub fn frame_in(&self, bytes: usize) {
         self.frames_in.fetch_add(1, Relaxed);
         self.bytes_in.fetch_add(bytes as u64, Relaxed);
+        self.wire_bytes_in.fetch_add(bytes as u64, Relaxed);
     }
 
-    /// A frame of `bytes` was written to a socket.
+    /// A compressed frame of `wire` bytes arrived and inflated to `bytes` of text (0 when it
+    /// could not be inflated).
+    pub fn compressed_frame_in(&self, wire: usize, bytes: usize) {
+        self.frames_in.fetch_add(1, Relaxed);
+        self.compressed_in.fetch_add(1, Relaxed);
+        self.bytes_in.fetch_add(bytes as u64, Relaxed);
+        self.wire_bytes_in.fetch_add(wire as u64, Relaxed);
+    }
+
+    /// A text frame of `bytes` was written to a socket.
     pub fn frame_out(&self, bytes: usize) {
-        self.frames_out(1, bytes);
+        self.frames_out.fetch_add(1, Relaxed);
+        self.bytes_out.fetch_add(bytes as u64, Relaxed);
+        self.wire_bytes_out.fetch_add(bytes as u64, Relaxed);
     }
 
-    /// Several frames went out in one write.
-    pub fn frames_out(&self, frames: usize, bytes: usize) {
+    /// Several frames went out in one write: `bytes` of frame text as `wire` bytes on the
+    /// socket, `compressed` of the frames as compressed binary messages.
+    pub fn frames_out(&self, frames: usize, compressed: usize, bytes: usize, wire: usize) {
         self.frames_out.fetch_add(frames as u64, Relaxed);
+        self.compressed_out.fetch_add(compressed as u64, Relaxed);
         self.bytes_out.fetch_add(bytes as u64, Relaxed);
+        self.wire_bytes_out.fetch_add(wire as u64, Relaxed);
     }
 
     /// The mirror refused an op and the customer was asked for a snapshot.
@@ -171,8 +190,14 @@ impl Metrics {
         metric(
             "cobrowse_bytes_received_total",
             "counter",
-            "Bytes received in frames.",
+            "Bytes of frame text received (compressed frames counted as inflated).",
             &[("", self.bytes_in.load(Relaxed).to_string())],
+        );
+        metric(
+            "cobrowse_wire_bytes_received_total",
+            "counter",
+            "Bytes of frames received as they came over the socket (compressed frames counted as compressed).",
+            &[("", self.wire_bytes_in.load(Relaxed).to_string())],
         );
         metric(
             "cobrowse_frames_sent_total",
@@ -183,8 +208,23 @@ impl Metrics {
         metric(
             "cobrowse_bytes_sent_total",
             "counter",
-            "Bytes written to sockets.",
+            "Bytes of frame text written to sockets (compressed frames counted before compression).",
             &[("", self.bytes_out.load(Relaxed).to_string())],
+        );
+        metric(
+            "cobrowse_wire_bytes_sent_total",
+            "counter",
+            "Bytes of frames as written to sockets (compressed frames counted as compressed).",
+            &[("", self.wire_bytes_out.load(Relaxed).to_string())],
+        );
+        metric(
+            "cobrowse_frames_compressed_total",
+            "counter",
+            "Frames that crossed a socket compressed, by direction.",
+            &[
+                ("direction=\"received\"", self.compressed_in.load(Relaxed).to_string()),
+                ("direction=\"sent\"", self.compressed_out.load(Relaxed).to_string()),
+            ],
         );
         metric(
             "cobrowse_resyncs_total",

@@ -26,7 +26,7 @@ function exampleFrames() {
   return lines;
 }
 
-const OP_TAGS = new Set(['add', 'rm', 'attr', 'text', 'css', 'adopt', 'mark', 'shadow', 'frame']);
+const OP_TAGS = new Set(['add', 'rm', 'attr', 'text', 'css', 'cssins', 'cssdel', 'adopt', 'mark', 'shadow', 'frame']);
 const CHAT_TAGS = new Set(['chat_hello', 'desk_hello', 'chat_state', 'say', 'msg', 'presence', 'queue', 'accept', 'end_chat', 'desk', 'call', 'cobrowse']);
 
 test('every documented co-browse frame decodes in the browser, and every tag is known', () => {

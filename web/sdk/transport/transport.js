@@ -1,8 +1,10 @@
 // The transport: owns one WebSocket at a time, numbers outgoing frames, keeps the ones the
 // server has not acknowledged for resending after a reconnect, acknowledges what it receives,
-// answers heartbeats and reconnects with backoff. It knows nothing about the DOM.
+// answers heartbeats and reconnects with backoff. It knows nothing about the DOM. Large frames
+// travel compressed when the server agrees (wire_compression.js); everything here deals in text.
 
 import { PROTOCOL_VERSION, decodeFrame, encodeFrame, isControlTag } from '../protocol.js';
+import { FrameReader, FrameWriter, agreed, offerFor } from './wire_compression.js';
 
 /** @typedef {import('../protocol.js').Frame} Frame */
 /** @typedef {import('../protocol.js').FrameTag} FrameTag */
@@ -14,7 +16,8 @@ import { PROTOCOL_VERSION, decodeFrame, encodeFrame, isControlTag } from '../pro
 /**
  * The part of a WebSocket the transport uses; tests pass a fake.
  * @typedef {object} SocketLike
- * @property {(text: string) => void} send
+ * @property {(data: any) => void} send Frame text, or the bytes of a compressed frame.
+ * @property {string} [binaryType] Present on real sockets; without it compression is not offered.
  * @property {(code?: number, reason?: string) => void} close
  * @property {((event: any) => void) | null} onopen
  * @property {((event: {data: any}) => void) | null} onmessage
@@ -44,6 +47,7 @@ import { PROTOCOL_VERSION, decodeFrame, encodeFrame, isControlTag } from '../pro
  * @property {number} [ackEvery] Acknowledge after this many frames...
  * @property {number} [ackDelayMs] ...or this long after the first unacknowledged one.
  * @property {() => number} [random]
+ * @property {boolean} [compression] Offer compression when the browser and the socket can (default true).
  */
 
 /** @typedef {'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed'} TransportState */
@@ -85,6 +89,13 @@ export class Transport {
     this.fatalError = null;
     this.maxOutboxFrames = options.maxOutboxFrames ?? 5000;
     this.maxOutboxBytes = options.maxOutboxBytes ?? 32 * 1024 * 1024;
+    /** The current socket's writer and reader, which compress and keep order. */
+    /** @type {FrameWriter | null} */
+    this.writer = null;
+    /** @type {FrameReader | null} */
+    this.reader = null;
+    /** What this socket's hello offered. @type {string[] | undefined} */
+    this.offered = undefined;
   }
 
   /** Opens the socket (and keeps reopening it until `close()`). */
@@ -100,12 +111,23 @@ export class Transport {
     }
     this.socket = socket;
     this.fatalError = null;
+    const writer = new FrameWriter((data) => socket.send(data));
+    const reader = new FrameReader((text) => {
+      if (this.socket === socket) this.#receive(text);
+    });
+    this.#dropPipes();
+    this.writer = writer;
+    this.reader = reader;
+    this.offered = this.options.compression === false ? undefined : offerFor(socket);
     socket.onopen = () => {
       this.lastHeard = this.timers.now();
-      socket.send(encodeFrame('hello', 0, { v: PROTOCOL_VERSION, session: this.options.session, token: this.options.token, ack: this.lastServerSeq }));
+      /** @type {import('../protocol.js').Hello} */
+      const hello = { v: PROTOCOL_VERSION, session: this.options.session, token: this.options.token, ack: this.lastServerSeq };
+      if (this.offered) hello.z = this.offered;
+      writer.write(encodeFrame('hello', 0, hello));
     };
     socket.onmessage = (event) => {
-      if (this.socket === socket) this.#receive(String(event.data));
+      if (this.socket === socket) reader.read(event.data);
     };
     socket.onclose = () => {
       if (this.socket === socket) this.#closed();
@@ -124,7 +146,7 @@ export class Transport {
   send(tag, body) {
     if (this.state === 'closed') return 0;
     if (isControlTag(tag)) {
-      if (this.state === 'open') this.socket?.send(encodeFrame(tag, 0, body));
+      if (this.state === 'open') this.#transmit(encodeFrame(tag, 0, body));
       return 0;
     }
     if (this.nextSeq === 0) {
@@ -141,7 +163,7 @@ export class Transport {
     }
     this.nextSeq++;
     this.#keep(seq, text);
-    if (this.state === 'open') this.socket?.send(text);
+    if (this.state === 'open') this.#transmit(text);
     return seq;
   }
 
@@ -158,6 +180,7 @@ export class Transport {
     this.#clearTimers();
     const socket = this.socket;
     this.socket = null;
+    this.#dropPipes();
     this.outbox = [];
     this.outboxBytes = 0;
     if (!socket) return;
@@ -180,6 +203,7 @@ export class Transport {
     this.#clearTimers();
     const socket = this.socket;
     this.socket = null;
+    this.#dropPipes();
     if (socket) {
       socket.onclose = null;
       socket.onmessage = null;
@@ -232,7 +256,15 @@ export class Transport {
 
   /** @param {string} text */
   #transmit(text) {
-    this.socket?.send(text);
+    this.writer?.write(text);
+  }
+
+  /** Forgets the socket's writer and reader: frames still compressing are resent from the outbox. */
+  #dropPipes() {
+    this.writer?.close();
+    this.reader?.close();
+    this.writer = null;
+    this.reader = null;
   }
 
   /** @param {string} text */
@@ -300,6 +332,7 @@ export class Transport {
       this.outboxBytes = 0;
     }
     if (this.outbox.length === 0) this.nextSeq = welcome.ack + 1;
+    this.writer?.agree(agreed(welcome.z, this.offered));
     this.#setState('open');
     for (const { text } of this.outbox) this.#transmit(text);
     const early = this.unnumbered.splice(0);
@@ -329,6 +362,7 @@ export class Transport {
   #closed() {
     const socket = this.socket;
     this.socket = null;
+    this.#dropPipes();
     if (socket) {
       socket.onclose = null;
       socket.onmessage = null;

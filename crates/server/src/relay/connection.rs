@@ -6,6 +6,7 @@
 //! connections by closing their queue after a last frame (`ended`, or `superseded`), so this loop
 //! never needs to know why.
 
+use crate::metrics::Metrics;
 use crate::relay::outbox::{ConnLink, FrameText};
 use crate::relay::route::Routed;
 use crate::sessions::participant::SlotKey;
@@ -13,14 +14,18 @@ use crate::sessions::registry::Lookup;
 use crate::sessions::session::SessionHandle;
 use crate::state::AppState;
 use axum::extract::ws::{Message, WebSocket};
-use cobrowse_protocol::{Ack, EndReason, ErrorCode, ErrorFrame, Frame, Heartbeat, Role, PROTOCOL_VERSION};
+use cobrowse_protocol::compression::{compress, decompress};
+use cobrowse_protocol::{Ack, Compression, EndReason, ErrorCode, ErrorFrame, Frame, Heartbeat, Role, PROTOCOL_VERSION};
 use futures_util::SinkExt;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::{timeout, Instant};
 
-/// Frames are acknowledged at most this long after they arrive.
-pub const ACK_DELAY: Duration = Duration::from_millis(200);
+/// Frames are acknowledged at most this long after they arrive. Acks only let clients trim their
+/// resend buffers, so a second is plenty; a shorter delay costs a write per frame on a stream of
+/// two frames a second, which is most of them.
+pub const ACK_DELAY: Duration = Duration::from_secs(1);
 
 /// Acknowledge at once after this many unacknowledged frames, without waiting for the tick.
 pub const ACK_EVERY: u64 = 32;
@@ -42,12 +47,12 @@ pub struct Origin {
 
 /// Serves one upgraded socket to the end.
 pub async fn serve(state: AppState, mut socket: WebSocket, origin: Origin) {
-    let Some((handle, key, role, link_rx, conn_id)) = handshake(&state, &mut socket, &origin).await else {
+    let Some((handle, key, role, link_rx, conn_id, compression)) = handshake(&state, &mut socket, &origin).await else {
         let _ = socket.send(Message::Close(None)).await;
         return;
     };
     state.metrics.connection_opened(role);
-    let reason = run(&state, &mut socket, &handle, key, link_rx).await;
+    let reason = run(&state, &mut socket, &handle, key, link_rx, compression).await;
     handle.detach(key, conn_id, Instant::now());
     state.metrics.connection_closed(role);
     if let Some(reason) = reason {
@@ -56,7 +61,7 @@ pub async fn serve(state: AppState, mut socket: WebSocket, origin: Origin) {
     let _ = timeout(state.config.timeouts.write, socket.send(Message::Close(None))).await;
 }
 
-type Handshake = (Arc<SessionHandle>, SlotKey, Role, crate::relay::outbox::ConnReceiver, u64);
+type Handshake = (Arc<SessionHandle>, SlotKey, Role, crate::relay::outbox::ConnReceiver, u64, Option<Compression>);
 
 /// Waits for `hello`, checks it, and attaches the socket to its participant.
 async fn handshake(state: &AppState, socket: &mut WebSocket, origin: &Origin) -> Option<Handshake> {
@@ -116,9 +121,11 @@ async fn handshake(state: &AppState, socket: &mut WebSocket, origin: &Origin) ->
         return None;
     }
     let conn_id = state.next_connection_id();
-    let (link, link_rx) = ConnLink::pair(conn_id, config.limits.outbound_queue);
+    let (mut link, link_rx) = ConnLink::pair(conn_id, config.limits.outbound_queue);
+    let compression = config.wire.negotiate(&hello.z);
+    link.compression = compression;
     match handle.attach(&hello.token, hello.ack, link, Instant::now()) {
-        Ok(attached) => Some((handle, attached.key, attached.role, link_rx, conn_id)),
+        Ok(attached) => Some((handle, attached.key, attached.role, link_rx, conn_id, compression)),
         Err(code) => {
             let message = match code {
                 ErrorCode::Unauthorized => "this token does not belong to the session",
@@ -139,12 +146,15 @@ async fn refuse(state: &AppState, socket: &mut WebSocket, code: ErrorCode, messa
 }
 
 /// The connection's loop. Returns a reason when the session must end because of this connection.
+/// With `compression` negotiated, binary messages are compressed frames, inflated here and then
+/// handled exactly like text ones, and large outbound frames are compressed as they are written.
 async fn run(
     state: &AppState,
     socket: &mut WebSocket,
     handle: &SessionHandle,
     key: SlotKey,
     mut queue: crate::relay::outbox::ConnReceiver,
+    compression: Option<Compression>,
 ) -> Option<EndReason> {
     let config = &state.config;
     let mut timers = Housekeeping::new(Instant::now(), config.timeouts.heartbeat);
@@ -168,8 +178,10 @@ async fn run(
     loop {
         tokio::select! {
             outbound = queue.frames.recv() => match outbound {
-                Some(text) => match timeout(write_timeout, write_queued(socket, text, &mut queue)).await {
-                    Ok(Ok(written)) => state.metrics.frames_out(written.frames, written.bytes),
+                Some(text) => match timeout(write_timeout, write_queued(socket, text, &mut queue, compression)).await {
+                    Ok(Ok(written)) => {
+                        state.metrics.frames_out(written.frames, written.compressed, written.bytes, written.wire)
+                    }
                     _ => return None,
                 },
                 None => {
@@ -186,21 +198,17 @@ async fn run(
                 };
                 let now = Instant::now();
                 timers.heard(now);
-                let text = match message {
-                    Message::Text(text) => text,
-                    Message::Binary(_) => {
-                        state.metrics.error(ErrorCode::BadFrame);
-                        send!(Frame::error(ErrorCode::BadFrame, "frames are JSON text").encode(0).into());
-                        continue;
-                    }
-                    Message::Close(_) => return None,
-                    Message::Ping(_) | Message::Pong(_) => continue,
+                let text = match unwrap(&message, compression, max_frame, &state.metrics) {
+                    Unwrapped::Frame(text) => Ok(text),
+                    // Refused below like any frame that cannot be read: not counted as received.
+                    Unwrapped::Unreadable(code, message) => Err((code, message)),
+                    Unwrapped::Close => return None,
+                    Unwrapped::Control => continue,
                 };
-                state.metrics.frame_in(text.len());
-                let refusal = if text.len() > max_frame {
-                    Some((ErrorCode::FrameTooLarge, format!("frames may be at most {max_frame} bytes; this one was {}", text.len()), None))
-                } else {
-                    match Frame::parse_parts(text.as_str()) {
+                let refusal = match text {
+                    Err((code, message)) => Some((code, message, None)),
+                    Ok(text) if text.len() > max_frame => Some((ErrorCode::FrameTooLarge, format!("frames may be at most {max_frame} bytes; this one was {}", text.len()), None)),
+                    Ok(text) => match Frame::parse_parts(&text) {
                         Err(err) => Some((err.code(), err.to_string(), None)),
                         Ok((_, Frame::Heartbeat(beat), _)) => {
                             if !beat.reply {
@@ -222,13 +230,21 @@ async fn run(
                                 None
                             }
                         },
-                    }
+                    },
                 };
                 if let Some((code, message, seq)) = refusal {
                     state.metrics.error(code);
                     // Only frames a correct client never sends count; a refused action that raced
                     // the customer's revoke is ordinary.
-                    if matches!(code, ErrorCode::BadFrame | ErrorCode::UnknownFrame | ErrorCode::FrameTooLarge | ErrorCode::WrongRole) {
+                    if matches!(
+                        code,
+                        ErrorCode::BadFrame
+                            | ErrorCode::UnknownFrame
+                            | ErrorCode::FrameTooLarge
+                            | ErrorCode::WrongRole
+                            | ErrorCode::UnknownEncoding
+                            | ErrorCode::BadCompression
+                    ) {
                         refusals += 1;
                     }
                     if refusals > MAX_REFUSALS {
@@ -266,10 +282,81 @@ async fn run(
     }
 }
 
+/// An inbound WebSocket message, unwrapped.
+enum Unwrapped<'a> {
+    /// The text of one frame, as sent or inflated.
+    Frame(Cow<'a, str>),
+    /// A binary message that holds no readable frame.
+    Unreadable(ErrorCode, String),
+    /// The peer is closing.
+    Close,
+    /// A WebSocket ping or pong: nothing to do.
+    Control,
+}
+
+/// The frame text a message carries, counting it in the metrics. A binary message is a compressed
+/// frame when the connection negotiated compression, and an error otherwise.
+fn unwrap<'a>(
+    message: &'a Message,
+    compression: Option<Compression>,
+    max_frame: usize,
+    metrics: &Metrics,
+) -> Unwrapped<'a> {
+    match message {
+        Message::Text(text) => {
+            metrics.frame_in(text.len());
+            Unwrapped::Frame(Cow::Borrowed(text.as_str()))
+        }
+        Message::Binary(bytes) if compression.is_none() => {
+            metrics.frame_in(bytes.len());
+            let message =
+                "binary messages are compressed frames, and this connection did not negotiate compression in hello";
+            Unwrapped::Unreadable(ErrorCode::BadFrame, message.to_owned())
+        }
+        Message::Binary(bytes) => {
+            let inflated = decompress(bytes, max_frame);
+            metrics.compressed_frame_in(bytes.len(), inflated.as_ref().map_or(0, String::len));
+            match inflated {
+                Ok(text) => Unwrapped::Frame(Cow::Owned(text)),
+                Err(err) => Unwrapped::Unreadable(err.code(), err.to_string()),
+            }
+        }
+        Message::Close(_) => Unwrapped::Close,
+        Message::Ping(_) | Message::Pong(_) => Unwrapped::Control,
+    }
+}
+
 /// What one batched write put on the wire.
+#[derive(Default)]
 struct Written {
     frames: usize,
+    /// How many of them went compressed.
+    compressed: usize,
+    /// Bytes of frame text.
     bytes: usize,
+    /// Bytes of the messages written (compressed ones as compressed).
+    wire: usize,
+}
+
+impl Written {
+    /// The message for `text`: compressed when the connection negotiated it and the frame is large
+    /// enough to be worth it, else the text itself. The stream and its replay ring keep the text.
+    fn message(&mut self, text: FrameText, compression: Option<Compression>) -> Message {
+        self.frames += 1;
+        self.bytes += text.len();
+        match compression {
+            Some(z) if text.len() >= z.min => {
+                let bytes = compress(z.enc, text.as_str());
+                self.compressed += 1;
+                self.wire += bytes.len();
+                Message::Binary(bytes.into())
+            }
+            _ => {
+                self.wire += text.len();
+                Message::Text(text)
+            }
+        }
+    }
 }
 
 /// Writes `first` and every frame already waiting behind it, then flushes once: a burst of frames
@@ -278,14 +365,13 @@ async fn write_queued(
     socket: &mut WebSocket,
     first: FrameText,
     queue: &mut crate::relay::outbox::ConnReceiver,
+    compression: Option<Compression>,
 ) -> Result<Written, axum::Error> {
-    let mut written = Written { frames: 1, bytes: first.len() };
-    socket.feed(Message::Text(first)).await?;
+    let mut written = Written::default();
+    socket.feed(written.message(first, compression)).await?;
     while written.frames < MAX_BATCH_FRAMES && written.bytes < MAX_BATCH_BYTES {
         let Ok(text) = queue.frames.try_recv() else { break };
-        written.frames += 1;
-        written.bytes += text.len();
-        socket.feed(Message::Text(text)).await?;
+        socket.feed(written.message(text, compression)).await?;
     }
     socket.flush().await?;
     Ok(written)

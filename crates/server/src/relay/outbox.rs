@@ -26,6 +26,9 @@ pub struct ConnReceiver {
 pub struct ConnLink {
     /// Identifies the connection, so a stale task cannot detach its successor.
     pub conn_id: u64,
+    /// The compression this connection negotiated, for its `welcome`. The stream itself always
+    /// holds plain text; the connection compresses as it writes.
+    pub compression: Option<cobrowse_protocol::Compression>,
     frames: mpsc::Sender<FrameText>,
     last_words: Arc<OnceLock<String>>,
 }
@@ -35,7 +38,10 @@ impl ConnLink {
     pub fn pair(conn_id: u64, capacity: usize) -> (ConnLink, ConnReceiver) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let last_words = Arc::new(OnceLock::new());
-        (ConnLink { conn_id, frames: tx, last_words: last_words.clone() }, ConnReceiver { frames: rx, last_words })
+        (
+            ConnLink { conn_id, compression: None, frames: tx, last_words: last_words.clone() },
+            ConnReceiver { frames: rx, last_words },
+        )
     }
 
     /// Closes the connection after `frame` is written, once the queue ahead of it is written.

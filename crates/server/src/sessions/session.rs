@@ -193,7 +193,7 @@ impl SessionHandle {
         }
         let key = inner.find_slot(token).ok_or(ErrorCode::Unauthorized)?;
         let config = &self.deps.config;
-        let welcome = inner.welcome(self.id, key, config);
+        let welcome = Welcome { z: link.compression, ..inner.welcome(self.id, key, config) };
         let SessionInner { customer, viewers, mirror, .. } = &mut *inner;
         let slot = match key {
             SlotKey::Customer => customer,
@@ -381,6 +381,7 @@ impl SessionInner {
             participants: self.participants(),
             heartbeat_ms: config.timeouts.heartbeat.as_millis() as u64,
             max_frame_bytes: config.limits.max_frame_bytes,
+            z: None,
         }
     }
 

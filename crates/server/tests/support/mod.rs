@@ -149,19 +149,33 @@ pub struct Client {
     pub seen: Vec<String>,
     /// The highest sequenced frame received.
     pub last_server_seq: u64,
+    /// The frames of `seen` that arrived compressed, inflated, with their size on the wire.
+    pub compressed: Vec<(String, usize)>,
 }
 
 impl Client {
     /// Connects without saying hello.
     pub async fn connect_raw(server: &Server) -> Client {
         let (socket, _) = tokio_tungstenite::connect_async(&server.ws).await.unwrap();
-        Client { socket, next_seq: 1, seen: Vec::new(), last_server_seq: 0 }
+        Client { socket, next_seq: 1, seen: Vec::new(), last_server_seq: 0, compressed: Vec::new() }
     }
 
     /// Connects and says hello; returns the client once `welcome` arrived, with the welcome body.
     pub async fn connect(server: &Server, session: &str, token: &str, ack: u64) -> (Client, Value) {
+        Self::connect_offering(server, session, token, ack, &[]).await
+    }
+
+    /// Like [`Client::connect`], offering the compressions named in `z`.
+    pub async fn connect_offering(
+        server: &Server,
+        session: &str,
+        token: &str,
+        ack: u64,
+        z: &[&str],
+    ) -> (Client, Value) {
         let mut client = Self::connect_raw(server).await;
-        let hello = Hello { v: PROTOCOL_VERSION, session: session.parse().unwrap(), token: token.into(), ack };
+        let z = z.iter().map(|name| (*name).to_owned()).collect();
+        let hello = Hello { v: PROTOCOL_VERSION, session: session.parse().unwrap(), token: token.into(), ack, z };
         client.send_text(&Frame::Hello(hello).encode(0)).await;
         let welcome = client.expect("welcome").await;
         let next = welcome["ack"].as_u64().unwrap() + 1;
@@ -172,6 +186,21 @@ impl Client {
     /// Sends raw text.
     pub async fn send_text(&mut self, text: &str) {
         self.socket.send(Message::Text(text.into())).await.unwrap();
+    }
+
+    /// Sends a binary message as is.
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+        self.socket.send(Message::Binary(bytes.into())).await.unwrap();
+    }
+
+    /// Sends a frame given as JSON `[tag, body]` with the next sequence number, compressed.
+    pub async fn send_json_compressed(&mut self, tag: &str, body: Value) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let text = json!([tag, seq, body]).to_string();
+        self.send_binary(cobrowse_protocol::compression::compress(cobrowse_protocol::Encoding::DeflateRaw, &text))
+            .await;
+        seq
     }
 
     /// Sends a frame with the next sequence number (control frames with 0).
@@ -199,31 +228,32 @@ impl Client {
     pub async fn next(&mut self) -> Option<(String, u64, Value)> {
         loop {
             let message = tokio::time::timeout(WAIT, self.socket.next()).await.expect("a frame arrives in time")?;
-            match message {
-                Ok(Message::Text(text)) => {
-                    let value: Value = serde_json::from_str(&text).unwrap();
-                    let tag = value[0].as_str().unwrap().to_owned();
-                    let seq = value[1].as_u64().unwrap();
-                    if seq > 0 {
-                        // Frames come in order without gaps, except that a snapshot is a resync
-                        // point the sequence may jump to.
-                        if tag == "snapshot" {
-                            assert!(seq > self.last_server_seq, "frames never go backwards: {text}");
-                        } else {
-                            assert_eq!(
-                                seq,
-                                self.last_server_seq + 1,
-                                "server frames arrive in order without gaps: {text}"
-                            );
-                        }
-                        self.last_server_seq = seq;
-                    }
-                    self.seen.push(text.to_string());
-                    return Some((tag, seq, value[2].clone()));
+            let text = match message {
+                Ok(Message::Text(text)) => text.to_string(),
+                Ok(Message::Binary(bytes)) => {
+                    let text = cobrowse_protocol::compression::decompress(&bytes, 64 << 20)
+                        .expect("the server's binary messages are compressed frames");
+                    self.compressed.push((text.clone(), bytes.len()));
+                    text
                 }
                 Ok(Message::Close(_)) | Err(_) => return None,
                 Ok(_) => continue,
+            };
+            let value: Value = serde_json::from_str(&text).unwrap();
+            let tag = value[0].as_str().unwrap().to_owned();
+            let seq = value[1].as_u64().unwrap();
+            if seq > 0 {
+                // Frames come in order without gaps, except that a snapshot is a resync
+                // point the sequence may jump to.
+                if tag == "snapshot" {
+                    assert!(seq > self.last_server_seq, "frames never go backwards: {text}");
+                } else {
+                    assert_eq!(seq, self.last_server_seq + 1, "server frames arrive in order without gaps: {text}");
+                }
+                self.last_server_seq = seq;
             }
+            self.seen.push(text);
+            return Some((tag, seq, value[2].clone()));
         }
     }
 
