@@ -178,7 +178,7 @@ async fn run(
     loop {
         tokio::select! {
             outbound = queue.frames.recv() => match outbound {
-                Some(text) => match timeout(write_timeout, write_queued(socket, text, &mut queue, compression)).await {
+                Some(text) => match timeout(write_timeout, write_queued(socket, text, &mut queue, compression, timers.ack_pending())).await {
                     Ok(Ok(written)) => {
                         state.metrics.frames_out(written.frames, written.compressed, written.bytes, written.wire)
                     }
@@ -360,14 +360,19 @@ impl Written {
 }
 
 /// Writes `first` and every frame already waiting behind it, then flushes once: a burst of frames
-/// for a viewer costs one write to the kernel instead of one per frame.
+/// for a viewer costs one write to the kernel instead of one per frame. A pending acknowledgement
+/// rides along in the same write rather than costing one of its own later.
 async fn write_queued(
     socket: &mut WebSocket,
     first: FrameText,
     queue: &mut crate::relay::outbox::ConnReceiver,
     compression: Option<Compression>,
+    ack: Option<u64>,
 ) -> Result<Written, axum::Error> {
     let mut written = Written::default();
+    if let Some(a) = ack {
+        socket.feed(written.message(Frame::Ack(Ack { a }).encode(0).into(), None)).await?;
+    }
     socket.feed(written.message(first, compression)).await?;
     while written.frames < MAX_BATCH_FRAMES && written.bytes < MAX_BATCH_BYTES {
         let Ok(text) = queue.frames.try_recv() else { break };
@@ -414,6 +419,11 @@ impl Housekeeping {
     /// The position to acknowledge because its delay is up.
     fn ack_due(&mut self, now: Instant) -> Option<u64> {
         (self.last_in > self.acked && self.ack_by.is_some_and(|by| by <= now)).then(|| self.take_ack())
+    }
+
+    /// Whatever is unacknowledged, to send along with outbound frames before its delay is up.
+    fn ack_pending(&mut self) -> Option<u64> {
+        (self.last_in > self.acked).then(|| self.take_ack())
     }
 
     fn take_ack(&mut self) -> u64 {
