@@ -1,52 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Transport, socketUrl, ACK_EVERY_MS } from '../transport.js';
+import { FakeSocket } from './fake_socket.js';
 
 /** @typedef {import('../transport.js').SocketLike} SocketLike */
 /** @typedef {import('../../sdk/protocol.js').Frame} Frame */
-
-class FakeSocket {
-  /** @param {string} url */
-  constructor(url) {
-    this.url = url;
-    this.readyState = 0;
-    /** @type {string[]} */
-    this.sent = [];
-    /** @type {((ev: {data: unknown}) => void) | null} */
-    this.onmessage = null;
-    /** @type {(() => void) | null} */
-    this.onopen = null;
-    /** @type {((ev: {code?: number}) => void) | null} */
-    this.onclose = null;
-    /** @type {(() => void) | null} */
-    this.onerror = null;
-    this.closed = false;
-  }
-  /** @param {string} data */
-  send(data) {
-    this.sent.push(data);
-  }
-  close() {
-    this.closed = true;
-    this.readyState = 3;
-  }
-  open() {
-    this.readyState = 1;
-    this.onopen?.();
-  }
-  /** @param {unknown[]} frame */
-  deliver(frame) {
-    this.onmessage?.({ data: JSON.stringify(frame) });
-  }
-  drop() {
-    this.readyState = 3;
-    this.onclose?.({ code: 1006 });
-  }
-  /** @returns {unknown[][]} */
-  frames() {
-    return this.sent.map((s) => JSON.parse(s));
-  }
-}
 
 function harness() {
   /** @type {FakeSocket[]} */

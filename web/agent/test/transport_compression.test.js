@@ -2,55 +2,12 @@
 // deflate-raw, inflates the server's binary frames in order, and compresses its own large frames.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { inflateRawSync } from 'node:zlib';
 import { Transport } from '../transport.js';
 import { compressFrame } from '../../sdk/transport/wire_compression.js';
+import { FakeSocket } from './fake_socket.js';
 
 /** @typedef {import('../transport.js').SocketLike} SocketLike */
 /** @typedef {import('../../sdk/protocol.js').Frame} Frame */
-
-/** A fake of a real WebSocket: it has `binaryType`, so compression is offered on it. */
-class BinarySocket {
-  constructor() {
-    this.binaryType = 'blob';
-    this.readyState = 0;
-    /** @type {Array<string | Uint8Array>} */
-    this.sent = [];
-    /** @type {((ev: {data: unknown}) => void) | null} */
-    this.onmessage = null;
-    /** @type {(() => void) | null} */
-    this.onopen = null;
-    /** @type {((ev: {code?: number}) => void) | null} */
-    this.onclose = null;
-    /** @type {(() => void) | null} */
-    this.onerror = null;
-    this.closed = false;
-  }
-  /** @param {string | Uint8Array} data */
-  send(data) {
-    this.sent.push(data);
-  }
-  close() {
-    this.closed = true;
-    this.readyState = 3;
-  }
-  open() {
-    this.readyState = 1;
-    this.onopen?.();
-  }
-  /** @param {unknown} data */
-  deliver(data) {
-    this.onmessage?.({ data: typeof data === 'string' || data instanceof ArrayBuffer ? data : JSON.stringify(data) });
-  }
-  /** Every message as a frame, inflating binary ones as the server would. */
-  frames() {
-    return this.sent.map((m) => {
-      if (typeof m === 'string') return JSON.parse(m);
-      assert.equal(m[0], 1, 'format byte 1: deflate-raw');
-      return JSON.parse(inflateRawSync(m.subarray(1)).toString('utf8'));
-    });
-  }
-}
 
 /** @param {() => boolean} done */
 async function until(done) {
@@ -73,7 +30,7 @@ function page(bytes) {
 }
 
 function harness() {
-  /** @type {BinarySocket[]} */
+  /** @type {FakeSocket[]} */
   const sockets = [];
   /** @type {Frame[]} */
   const received = [];
@@ -83,7 +40,7 @@ function harness() {
     token: 'tok',
     onFrame: (f) => received.push(f),
     connect: () => {
-      const s = new BinarySocket();
+      const s = new FakeSocket('', { binary: true });
       sockets.push(s);
       return /** @type {SocketLike} */ (s);
     },
