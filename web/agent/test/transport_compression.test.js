@@ -56,7 +56,7 @@ function harness() {
 test('the workspace offers deflate-raw and sets the socket to hand over bytes', () => {
   const { sockets } = harness();
   assert.deepEqual(sockets[0].frames()[0], ['hello', 0, { v: 1, session: '123456789', token: 'tok', ack: 0, z: ['deflate-raw'] }]);
-  assert.equal(sockets[0].binaryType, 'arraybuffer');
+  assert.equal(/** @type {any} */ (sockets[0]).binaryType, 'arraybuffer');
 });
 
 test('compressed frames from the server are inflated and applied in order with text ones', async () => {
