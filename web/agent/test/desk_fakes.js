@@ -1,57 +1,12 @@
 // Test seams for the desk: a fake socket the test drives frame by frame, and a manual clock whose
 // timers run only when the test advances it (so no test waits, and none leaves timers behind).
 
+import { FakeSocket as TransportFakeSocket } from './fake_socket.js';
+
 /** @typedef {import('../transport.js').SocketLike} SocketLike */
 
-export class FakeSocket {
-  /** @param {string} url */
-  constructor(url) {
-    this.url = url;
-    this.readyState = 0;
-    /** @type {string[]} */
-    this.sent = [];
-    /** @type {((ev: {data: unknown}) => void) | null} */
-    this.onmessage = null;
-    /** @type {(() => void) | null} */
-    this.onopen = null;
-    /** @type {((ev: {code?: number}) => void) | null} */
-    this.onclose = null;
-    /** @type {(() => void) | null} */
-    this.onerror = null;
-    this.closed = false;
-  }
-
-  /** @param {string} data */
-  send(data) {
-    this.sent.push(data);
-  }
-
-  close() {
-    this.closed = true;
-    this.readyState = 3;
-  }
-
-  open() {
-    this.readyState = 1;
-    this.onopen?.();
-  }
-
-  /** @param {unknown[]} frame */
-  deliver(frame) {
-    this.onmessage?.({ data: JSON.stringify(frame) });
-  }
-
-  /** The connection drops. */
-  drop() {
-    this.readyState = 3;
-    this.onclose?.({ code: 1006 });
-  }
-
-  /** @returns {any[][]} */
-  frames() {
-    return this.sent.map((s) => JSON.parse(s));
-  }
-
+/** The transport tests' fake socket, plus a look at the frames of one tag. */
+export class FakeSocket extends TransportFakeSocket {
   /**
    * The frames sent with one tag.
    * @param {string} tag
