@@ -44,9 +44,13 @@ async fn a_viewer_that_stops_reading_gets_a_fresh_snapshot() {
         "a fresh snapshot replaced what was skipped"
     );
     let metrics = server.http.get(format!("{}/metrics", server.base)).send().await.unwrap().text().await.unwrap();
-    assert!(
-        metrics.contains("cobrowse_resyncs_total{cause=\"lagging_viewer\"} 1")
-            || metrics.contains("lagging_viewer\"} 2"),
-        "{metrics}"
-    );
+    // Each time the stuck viewer's queue refills it lags again; how often depends on how much the
+    // kernel's socket buffers absorbed first, so only the order of magnitude is fixed: a handful of
+    // snapshots for 300 skipped batches.
+    let resyncs: u64 = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("cobrowse_resyncs_total{cause=\"lagging_viewer\"} "))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no lagging-viewer count in {metrics}"));
+    assert!((1..=FRAMES as u64 / 10).contains(&resyncs), "{resyncs} resyncs for {FRAMES} frames");
 }
