@@ -77,9 +77,7 @@ impl Metrics {
 
     /// A text frame of `bytes` was written to a socket.
     pub fn frame_out(&self, bytes: usize) {
-        self.frames_out.fetch_add(1, Relaxed);
-        self.bytes_out.fetch_add(bytes as u64, Relaxed);
-        self.wire_bytes_out.fetch_add(bytes as u64, Relaxed);
+        self.frames_out(1, 0, bytes, bytes);
     }
 
     /// Several frames went out in one write: `bytes` of frame text as `wire` bytes on the

@@ -3,7 +3,7 @@
 // what cannot be applied asks for a fresh page.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rebuild, page } from './dom.js';
+import { rebuild, page, expectRefusals } from './dom.js';
 
 /** @typedef {import('../../sdk/protocol.js').SerializedNode} SerializedNode */
 
@@ -75,12 +75,5 @@ test('rule ops that cannot apply ask for a fresh page', () => {
     [['cssdel', 51, 0], /not an element/],
     [['cssdel', 999, 0], /unknown node 999/],
   ];
-  for (const [op, reason] of cases) {
-    const result = rebuilder.apply([op]);
-    assert.equal(result.ok, false, JSON.stringify(op));
-    if (!result.ok) {
-      assert.equal(result.resync, true);
-      assert.match(result.reason, reason, JSON.stringify(op));
-    }
-  }
+  expectRefusals(rebuilder, cases);
 });

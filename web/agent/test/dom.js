@@ -3,6 +3,7 @@
 
 // @ts-ignore -- jsdom ships no type declarations; the values below are typed where used.
 import { JSDOM } from 'jsdom';
+import assert from 'node:assert/strict';
 import { Rebuilder, compatModeOf, resetDocument } from '../rebuilder.js';
 
 /** @typedef {import('../../sdk/protocol.js').SerializedNode} SerializedNode */
@@ -34,6 +35,23 @@ export function rebuild(snapshot, options) {
   const rebuilder = new Rebuilder(options);
   const result = rebuilder.build(snapshot, doc);
   return { ...host, doc, rebuilder, result };
+}
+
+/**
+ * Applies each op on its own and checks it is refused with a resync and a reason matching its
+ * pattern.
+ * @param {Rebuilder} rebuilder
+ * @param {Array<[import('../../sdk/protocol.js').Op, RegExp]>} cases
+ */
+export function expectRefusals(rebuilder, cases) {
+  for (const [op, reason] of cases) {
+    const result = rebuilder.apply([op]);
+    assert.equal(result.ok, false, JSON.stringify(op));
+    if (!result.ok) {
+      assert.equal(result.resync, true);
+      assert.match(result.reason, reason, JSON.stringify(op));
+    }
+  }
 }
 
 /**
