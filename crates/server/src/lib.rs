@@ -35,6 +35,7 @@ pub mod relay;
 pub mod sessions;
 pub mod state;
 pub mod webhooks;
+pub mod websocket;
 
 use crate::config::Config;
 use crate::metrics::Metrics;

@@ -160,3 +160,24 @@ async fn an_agent_token_from_the_site_origin_is_refused_without_disturbing_the_a
     request.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
     assert!(tokio_tungstenite::connect_async(request).await.is_err());
 }
+
+#[tokio::test]
+async fn a_frame_far_beyond_the_limit_closes_only_its_connection_and_says_why() {
+    let server = Server::start_with(|c| c.limits.max_frame_bytes = 16 * 1024).await;
+    let (_, mut customer, mut agent) = active_session(&server).await;
+    let (_, mut other_customer, mut other_agent) = active_session_for(&server, "bob").await;
+    agent.expect("snapshot").await;
+    other_agent.expect("snapshot").await;
+
+    // Beyond twice the limit the socket stops reading at the frame's header.
+    customer.send_text(&format!("[\"nav\",5,{{\"url\":\"{}\"}}]", "u".repeat(40 * 1024))).await;
+    let error = customer.expect("error").await;
+    assert_eq!(error["code"], "frame_too_large");
+    assert_eq!(error["fatal"], true);
+    assert!(customer.next().await.is_none(), "the connection closes after saying why");
+
+    other_customer
+        .send(Frame::Mutations(Mutations { ops: vec![Op::Text { id: NodeId(6), text: "unaffected".into() }] }))
+        .await;
+    assert_eq!(other_agent.expect("mut").await["ops"][0][2], "unaffected");
+}

@@ -3,7 +3,7 @@
 
 use super::state::{Outlet, CHAT_QUEUE};
 use crate::state::AppState;
-use axum::extract::ws::{Message as WsMessage, WebSocket};
+use crate::websocket::{Message as WsMessage, WebSocket};
 use cobrowse_protocol::chat::ChatFrame;
 use cobrowse_protocol::{ErrorCode, PROTOCOL_VERSION};
 use tokio::sync::mpsc;
@@ -48,7 +48,7 @@ pub async fn serve(state: AppState, mut socket: WebSocket) {
         }
     };
     for text in first {
-        if timeout(write_timeout, socket.send(WsMessage::Text(text.into()))).await.is_err() {
+        if timeout(write_timeout, socket.send_text(&text)).await.is_err() {
             state.interactions.detach_customer(&chat, conn);
             return;
         }
@@ -56,7 +56,7 @@ pub async fn serve(state: AppState, mut socket: WebSocket) {
     let mut handler = CustomerFrames { state: state.clone(), chat: chat.clone() };
     super::socket_loop::run(&state, &mut socket, &mut rx, &mut handler).await;
     state.interactions.detach_customer(&chat, conn);
-    let _ = timeout(write_timeout, socket.send(WsMessage::Close(None))).await;
+    let _ = timeout(write_timeout, socket.close()).await;
 }
 
 /// What a customer's chat socket may send: messages and the end of the chat.

@@ -5,7 +5,7 @@
 use super::state::{Outlet, CHAT_QUEUE};
 use crate::auth::AgentIdentity;
 use crate::state::AppState;
-use axum::extract::ws::{Message as WsMessage, WebSocket};
+use crate::websocket::{Message as WsMessage, WebSocket};
 use cobrowse_protocol::chat::ChatFrame;
 use cobrowse_protocol::{ErrorCode, PROTOCOL_VERSION};
 use tokio::sync::mpsc;
@@ -38,7 +38,7 @@ pub async fn serve(state: AppState, mut socket: WebSocket, agent: AgentIdentity)
     let (tx, mut rx) = mpsc::channel::<String>(CHAT_QUEUE);
     let conn = state.interactions.next_conn();
     for text in state.interactions.attach_desk(&agent, Outlet { conn, tx }) {
-        if timeout(write_timeout, socket.send(WsMessage::Text(text.into()))).await.is_err() {
+        if timeout(write_timeout, socket.send_text(&text)).await.is_err() {
             state.interactions.detach_desk(&agent.id, conn);
             return;
         }
@@ -46,7 +46,7 @@ pub async fn serve(state: AppState, mut socket: WebSocket, agent: AgentIdentity)
     let mut handler = DeskFrames { state: state.clone(), agent: agent.clone() };
     super::socket_loop::run(&state, &mut socket, &mut rx, &mut handler).await;
     state.interactions.detach_desk(&agent.id, conn);
-    let _ = timeout(write_timeout, socket.send(WsMessage::Close(None))).await;
+    let _ = timeout(write_timeout, socket.close()).await;
 }
 
 /// What a desk may send: presence, accepts, messages and chat endings.

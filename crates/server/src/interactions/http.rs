@@ -7,7 +7,8 @@ use crate::error::ApiError;
 use crate::http::client::{classify_origin, ClientAddress, OriginKind};
 use crate::sessions::registry::Lookup;
 use crate::state::AppState;
-use axum::extract::{Path, Query, State, WebSocketUpgrade};
+use crate::websocket::Upgrade;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -78,7 +79,7 @@ pub async fn start_chat(
 }
 
 /// `GET /ws/v1/chat`.
-pub async fn chat_socket(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+pub async fn chat_socket(State(state): State<AppState>, headers: HeaderMap, upgrade: Upgrade) -> Response {
     if classify_origin(&headers, &state.site_origins) == OriginKind::Foreign {
         return ApiError::origin_not_allowed().into_response();
     }
@@ -93,7 +94,7 @@ pub async fn desk_socket(
     State(state): State<AppState>,
     AuthenticatedAgent(agent): AuthenticatedAgent,
     headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    upgrade: Upgrade,
 ) -> Response {
     if !matches!(classify_origin(&headers, &state.site_origins), OriginKind::Absent | OriginKind::SameSite) {
         return ApiError::origin_not_allowed().into_response();

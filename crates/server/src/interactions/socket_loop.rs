@@ -3,7 +3,7 @@
 //! heartbeats, and give up on a peer silent for three heartbeat intervals.
 
 use crate::state::AppState;
-use axum::extract::ws::{Message as WsMessage, WebSocket};
+use crate::websocket::{Message as WsMessage, WebSocket};
 use cobrowse_protocol::chat::ChatFrame;
 use cobrowse_protocol::ErrorCode;
 use tokio::sync::mpsc;
@@ -35,7 +35,7 @@ pub async fn run(
             inbound = socket.recv() => {
                 let text = match inbound {
                     Some(Ok(WsMessage::Text(text))) => text,
-                    Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {
+                    Some(Ok(WsMessage::Ping | WsMessage::Pong)) => {
                         last_heard = Instant::now();
                         continue;
                     }
@@ -58,7 +58,7 @@ pub async fn run(
             }
         };
         if let Some(text) = reply {
-            if !matches!(timeout(write_timeout, socket.send(WsMessage::Text(text.into()))).await, Ok(Ok(()))) {
+            if !matches!(timeout(write_timeout, socket.send_text(&text)).await, Ok(Ok(()))) {
                 return;
             }
         }
@@ -68,6 +68,6 @@ pub async fn run(
 /// Sends a fatal error and closes.
 pub async fn send_fatal(socket: &mut WebSocket, code: ErrorCode, message: &str, write_timeout: std::time::Duration) {
     let frame = ChatFrame::Error { code, message: message.to_owned(), fatal: true }.encode();
-    let _ = timeout(write_timeout, socket.send(WsMessage::Text(frame.into()))).await;
-    let _ = timeout(write_timeout, socket.send(WsMessage::Close(None))).await;
+    let _ = timeout(write_timeout, socket.send_text(&frame)).await;
+    let _ = timeout(write_timeout, socket.close()).await;
 }

@@ -13,10 +13,9 @@ use crate::sessions::participant::SlotKey;
 use crate::sessions::registry::Lookup;
 use crate::sessions::session::SessionHandle;
 use crate::state::AppState;
-use axum::extract::ws::{Message, WebSocket};
+use crate::websocket::{Message, SocketError, WebSocket};
 use cobrowse_protocol::compression::{compress, decompress};
 use cobrowse_protocol::{Ack, Compression, EndReason, ErrorCode, ErrorFrame, Frame, Heartbeat, Role, PROTOCOL_VERSION};
-use futures_util::SinkExt;
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,7 +47,7 @@ pub struct Origin {
 /// Serves one upgraded socket to the end.
 pub async fn serve(state: AppState, mut socket: WebSocket, origin: Origin) {
     let Some((handle, key, role, link_rx, conn_id, compression)) = handshake(&state, &mut socket, &origin).await else {
-        let _ = socket.send(Message::Close(None)).await;
+        let _ = timeout(state.config.timeouts.write, socket.close()).await;
         return;
     };
     state.metrics.connection_opened(role);
@@ -58,7 +57,7 @@ pub async fn serve(state: AppState, mut socket: WebSocket, origin: Origin) {
     if let Some(reason) = reason {
         state.registry.end(&handle, reason).await;
     }
-    let _ = timeout(state.config.timeouts.write, socket.send(Message::Close(None))).await;
+    let _ = timeout(state.config.timeouts.write, socket.close()).await;
 }
 
 type Handshake = (Arc<SessionHandle>, SlotKey, Role, crate::relay::outbox::ConnReceiver, u64, Option<Compression>);
@@ -79,8 +78,8 @@ async fn handshake(state: &AppState, socket: &mut WebSocket, origin: &Origin) ->
         };
         match message {
             Message::Text(text) => break text,
-            Message::Ping(_) | Message::Pong(_) => continue,
-            Message::Close(_) => return None,
+            Message::Ping | Message::Pong => continue,
+            Message::Close => return None,
             Message::Binary(_) => {
                 refuse(state, socket, ErrorCode::BadFrame, "frames are JSON text").await;
                 return None;
@@ -142,7 +141,7 @@ async fn refuse(state: &AppState, socket: &mut WebSocket, code: ErrorCode, messa
     state.metrics.error(code);
     tracing::debug!(code = code.as_str(), message, "socket refused");
     let text = Frame::fatal(code, message).encode(0);
-    let _ = timeout(state.config.timeouts.write, socket.send(Message::Text(text.into()))).await;
+    let _ = timeout(state.config.timeouts.write, socket.send_text(&text)).await;
 }
 
 /// The connection's loop. Returns a reason when the session must end because of this connection.
@@ -166,9 +165,9 @@ async fn run(
 
     macro_rules! send {
         ($text:expr) => {{
-            let text: axum::extract::ws::Utf8Bytes = $text;
+            let text: String = $text;
             let bytes = text.len();
-            match timeout(write_timeout, socket.send(Message::Text(text))).await {
+            match timeout(write_timeout, socket.send_text(&text)).await {
                 Ok(Ok(())) => state.metrics.frame_out(bytes),
                 _ => return None, // the peer is gone or stuck; its grace period takes over
             }
@@ -186,7 +185,7 @@ async fn run(
                 },
                 None => {
                     if let Some(words) = queue.last_words.get() {
-                        send!(words.clone().into());
+                        send!(words.clone());
                     }
                     return None;
                 }
@@ -194,6 +193,14 @@ async fn run(
             inbound = socket.recv() => {
                 let message = match inbound {
                     Some(Ok(message)) => message,
+                    Some(Err(SocketError::TooLarge)) => {
+                        // Beyond even the library-level cap: say so, then close (the socket owes
+                        // the close code).
+                        state.metrics.error(ErrorCode::FrameTooLarge);
+                        let message = format!("frames may be at most {max_frame} bytes; this one was far larger");
+                        send!(Frame::fatal(ErrorCode::FrameTooLarge, &message).encode(0));
+                        return None;
+                    }
                     _ => return None,
                 };
                 let now = Instant::now();
@@ -212,7 +219,7 @@ async fn run(
                         Err(err) => Some((err.code(), err.to_string(), None)),
                         Ok((_, Frame::Heartbeat(beat), _)) => {
                             if !beat.reply {
-                                send!(Frame::Heartbeat(Heartbeat { ts: beat.ts, reply: true }).encode(0).into());
+                                send!(Frame::Heartbeat(Heartbeat { ts: beat.ts, reply: true }).encode(0));
                             }
                             None
                         }
@@ -248,13 +255,13 @@ async fn run(
                         refusals += 1;
                     }
                     if refusals > MAX_REFUSALS {
-                        send!(Frame::fatal(code, "too many refused frames; closing").encode(0).into());
+                        send!(Frame::fatal(code, "too many refused frames; closing").encode(0));
                         return (key == SlotKey::Customer).then_some(EndReason::ProtocolError);
                     }
-                    send!(Frame::Error(ErrorFrame { code, message, fatal: false, seq }).encode(0).into());
+                    send!(Frame::Error(ErrorFrame { code, message, fatal: false, seq }).encode(0));
                 }
                 if let Some(a) = timers.ack_now() {
-                    send!(Frame::Ack(Ack { a }).encode(0).into());
+                    send!(Frame::Ack(Ack { a }).encode(0));
                 }
                 if timers.next_due() < wake.deadline() {
                     wake.as_mut().reset(timers.next_due());
@@ -267,14 +274,14 @@ async fn run(
                     return None;
                 }
                 if let Some(a) = timers.ack_due(now) {
-                    send!(Frame::Ack(Ack { a }).encode(0).into());
+                    send!(Frame::Ack(Ack { a }).encode(0));
                 }
                 if timers.heartbeat_due(now) {
                     let ts = std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
                         .map(|d| d.as_millis() as u64)
                         .unwrap_or(0);
-                    send!(Frame::Heartbeat(Heartbeat { ts, reply: false }).encode(0).into());
+                    send!(Frame::Heartbeat(Heartbeat { ts, reply: false }).encode(0));
                 }
                 wake.as_mut().reset(timers.next_due());
             }
@@ -321,8 +328,8 @@ fn unwrap<'a>(
                 Err(err) => Unwrapped::Unreadable(err.code(), err.to_string()),
             }
         }
-        Message::Close(_) => Unwrapped::Close,
-        Message::Ping(_) | Message::Pong(_) => Unwrapped::Control,
+        Message::Close => Unwrapped::Close,
+        Message::Ping | Message::Pong => Unwrapped::Control,
     }
 }
 
@@ -339,21 +346,21 @@ struct Written {
 }
 
 impl Written {
-    /// The message for `text`: compressed when the connection negotiated it and the frame is large
-    /// enough to be worth it, else the text itself. The stream and its replay ring keep the text.
-    fn message(&mut self, text: FrameText, compression: Option<Compression>) -> Message {
+    /// Queues `text` on the socket: compressed when the connection negotiated it and the frame is
+    /// large enough to be worth it, else as text. The stream and its replay ring keep the text.
+    fn feed(&mut self, socket: &mut WebSocket, text: &str, compression: Option<Compression>) {
         self.frames += 1;
         self.bytes += text.len();
         match compression {
             Some(z) if text.len() >= z.min => {
-                let bytes = compress(z.enc, text.as_str());
+                let bytes = compress(z.enc, text);
                 self.compressed += 1;
                 self.wire += bytes.len();
-                Message::Binary(bytes.into())
+                socket.feed_binary(&bytes);
             }
             _ => {
                 self.wire += text.len();
-                Message::Text(text)
+                socket.feed_text(text);
             }
         }
     }
@@ -368,15 +375,15 @@ async fn write_queued(
     queue: &mut crate::relay::outbox::ConnReceiver,
     compression: Option<Compression>,
     ack: Option<u64>,
-) -> Result<Written, axum::Error> {
+) -> Result<Written, SocketError> {
     let mut written = Written::default();
     if let Some(a) = ack {
-        socket.feed(written.message(Frame::Ack(Ack { a }).encode(0).into(), None)).await?;
+        written.feed(socket, &Frame::Ack(Ack { a }).encode(0), None);
     }
-    socket.feed(written.message(first, compression)).await?;
+    written.feed(socket, &first, compression);
     while written.frames < MAX_BATCH_FRAMES && written.bytes < MAX_BATCH_BYTES {
         let Ok(text) = queue.frames.try_recv() else { break };
-        socket.feed(written.message(text, compression)).await?;
+        written.feed(socket, &text, compression);
     }
     socket.flush().await?;
     Ok(written)

@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::mpsc;
 
 /// Text of one frame, shared between the ring and the queue.
-pub type FrameText = axum::extract::ws::Utf8Bytes;
+pub type FrameText = crate::websocket::Utf8Text;
 
 /// The receiving half a connection task owns.
 pub struct ConnReceiver {
