@@ -162,6 +162,7 @@ async fn run(
     let max_frame = config.limits.max_frame_bytes;
     let wake = tokio::time::sleep_until(timers.next_due());
     tokio::pin!(wake);
+    let mut batch: Vec<FrameText> = Vec::new();
 
     macro_rules! send {
         ($text:expr) => {{
@@ -176,14 +177,14 @@ async fn run(
 
     loop {
         tokio::select! {
-            outbound = queue.frames.recv() => match outbound {
-                Some(text) => match timeout(write_timeout, write_queued(socket, text, &mut queue, compression, timers.ack_pending())).await {
+            more = queue.frames.recv_batch(&mut batch, MAX_BATCH_FRAMES, MAX_BATCH_BYTES) => match more {
+                true => match timeout(write_timeout, write_batch(socket, &mut batch, compression, timers.ack_pending())).await {
                     Ok(Ok(written)) => {
                         state.metrics.frames_out(written.frames, written.compressed, written.bytes, written.wire)
                     }
                     _ => return None,
                 },
-                None => {
+                false => {
                     if let Some(words) = queue.last_words.get() {
                         send!(words.clone());
                     }
@@ -366,13 +367,12 @@ impl Written {
     }
 }
 
-/// Writes `first` and every frame already waiting behind it, then flushes once: a burst of frames
-/// for a viewer costs one write to the kernel instead of one per frame. A pending acknowledgement
-/// rides along in the same write rather than costing one of its own later.
-async fn write_queued(
+/// Writes a batch of queued frames with one flush: a burst of frames for a viewer costs one write
+/// to the kernel instead of one per frame. A pending acknowledgement rides along in the same write
+/// rather than costing one of its own later. Empties `batch`, giving back a grown buffer.
+async fn write_batch(
     socket: &mut WebSocket,
-    first: FrameText,
-    queue: &mut crate::relay::outbox::ConnReceiver,
+    batch: &mut Vec<FrameText>,
     compression: Option<Compression>,
     ack: Option<u64>,
 ) -> Result<Written, SocketError> {
@@ -380,10 +380,13 @@ async fn write_queued(
     if let Some(a) = ack {
         written.feed(socket, &Frame::Ack(Ack { a }).encode(0), None);
     }
-    written.feed(socket, &first, compression);
-    while written.frames < MAX_BATCH_FRAMES && written.bytes < MAX_BATCH_BYTES {
-        let Ok(text) = queue.frames.try_recv() else { break };
-        written.feed(socket, &text, compression);
+    for text in batch.iter() {
+        written.feed(socket, text, compression);
+    }
+    if batch.capacity() > 8 {
+        *batch = Vec::new();
+    } else {
+        batch.clear();
     }
     socket.flush().await?;
     Ok(written)

@@ -7,9 +7,9 @@
 //! waiting. When that queue is full the reader has fallen behind: the stream is marked lagging,
 //! deltas stop, and the relay later sends one fresh snapshot instead of every missed op.
 
+use super::conn_queue::{conn_queue, QueueReceiver, QueueSender, TrySendError};
 use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
-use tokio::sync::mpsc;
 
 /// Text of one frame, shared between the ring and the queue.
 pub type FrameText = crate::websocket::Utf8Text;
@@ -17,7 +17,7 @@ pub type FrameText = crate::websocket::Utf8Text;
 /// The receiving half a connection task owns.
 pub struct ConnReceiver {
     /// Frames to write, in order.
-    pub frames: mpsc::Receiver<FrameText>,
+    pub frames: QueueReceiver,
     /// Set before the sender is dropped: the last frame to write (`ended`, or a fatal error).
     pub last_words: Arc<OnceLock<String>>,
 }
@@ -29,14 +29,14 @@ pub struct ConnLink {
     /// The compression this connection negotiated, for its `welcome`. The stream itself always
     /// holds plain text; the connection compresses as it writes.
     pub compression: Option<cobrowse_protocol::Compression>,
-    frames: mpsc::Sender<FrameText>,
+    frames: QueueSender,
     last_words: Arc<OnceLock<String>>,
 }
 
 impl ConnLink {
     /// A link and its receiving half with a queue of `capacity` frames.
     pub fn pair(conn_id: u64, capacity: usize) -> (ConnLink, ConnReceiver) {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let (tx, rx) = conn_queue(capacity);
         let last_words = Arc::new(OnceLock::new());
         (
             ConnLink { conn_id, compression: None, frames: tx, last_words: last_words.clone() },
@@ -53,18 +53,18 @@ impl ConnLink {
     fn try_send(&self, text: FrameText) -> Result<(), Full> {
         match self.frames.try_send(text) {
             Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(_)) => Err(Full),
+            Err(TrySendError::Full) => Err(Full),
             // The task is gone; the session will hear of it through detach shortly.
-            Err(mpsc::error::TrySendError::Closed(_)) => Ok(()),
+            Err(TrySendError::Closed) => Ok(()),
         }
     }
 
     fn free_slots(&self) -> usize {
-        self.frames.capacity()
+        self.frames.capacity() - self.frames.len()
     }
 
     fn max_slots(&self) -> usize {
-        self.frames.max_capacity()
+        self.frames.capacity()
     }
 }
 

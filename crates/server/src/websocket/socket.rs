@@ -25,7 +25,7 @@ const READ_CHUNK: usize = 32 * 1024;
 /// A buffer larger than this is given back once empty rather than kept for the next frame: most
 /// frames are a pointer move of about a hundred bytes, and ten thousand sockets each keeping the
 /// largest frame they ever carried was most of the server's memory.
-const KEEP_BYTES: usize = 4 * 1024;
+const KEEP_BYTES: usize = 1024;
 
 /// The byte stream under a socket: a TCP connection, or whatever the HTTP server upgraded.
 pub trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
