@@ -4,7 +4,10 @@
 # in one run, so the figures compare side by side. Prints one line per build and writes
 # bench/results/ladder.md.
 #
-#   bench/ladder.sh [--sessions N] [--measure S] COMMIT...
+#   bench/ladder.sh [--sessions N] [--measure S] [--page realistic|tiny] COMMIT...
+#
+# `--page tiny` runs the tiny-page variant (`cobrowse-tiny`), whose mirror is negligible, for the
+# memory a session costs besides its page.
 #
 # Example (the commits named in docs/performance.md):
 #   bench/ladder.sh --sessions 5000 9ebebd7 23dbca4 746e6cc HEAD
@@ -12,18 +15,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sessions=5000
 measure=20
+page=realistic
 commits=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --sessions) sessions="$2"; shift 2 ;;
     --measure) measure="$2"; shift 2 ;;
+    --page) page="$2"; shift 2 ;;
     *) commits+=("$1"); shift ;;
   esac
 done
 if [[ ${#commits[@]} -eq 0 ]]; then
-  echo "usage: bench/ladder.sh [--sessions N] [--measure S] COMMIT..." >&2
+  echo "usage: bench/ladder.sh [--sessions N] [--measure S] [--page realistic|tiny] COMMIT..." >&2
   exit 2
 fi
+case "$page" in
+  realistic) variant=cobrowse ;;
+  tiny) variant=cobrowse-tiny ;;
+  *) echo "--page is realistic or tiny, not $page" >&2; exit 2 ;;
+esac
 
 bench/setup.sh
 cargo build --release -p cobrowse-loadgen
@@ -47,7 +57,7 @@ out=bench/results/ladder.md
 {
   echo "# Server fixes, one capacity step each"
   echo
-  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), ${sessions} sessions (realistic page), ${measure} s window, server pinned to core 0 and generator to core 1, builds run one after another."
+  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), ${sessions} sessions (${page} page), ${measure} s window, server pinned to core 0 and generator to core 1, builds run one after another."
   echo
   echo "| commit | subject | held | frames/s | p50 ms | p95 ms | p99 ms | max ms | lost | server CPU % | RSS/session KiB |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -56,7 +66,7 @@ for commit in "${commits[@]}"; do
   rev=$(git rev-parse --short "$commit")
   subject=$(git log -1 --format=%s "$rev" | cut -c1-60)
   line=$(taskset -c 1 target/release/cobrowse-loadgen capacity --cobrowse-bin "$raw/cobrowse-$rev" \
-    --steps "$sessions" --systems cobrowse --measure "$measure" 2>&1 | grep ' held ' | tail -1)
+    --steps "$sessions" --tiny-steps "$sessions" --systems "$variant" --measure "$measure" --out "$raw" 2>&1 | grep ' held ' | tail -1)
   echo "$rev: $line"
   # "cobrowse: held 5000/5000  frames/s 15000  p50 0.46 p95 1.19 p99 2.33 max 7.53 ms  lost 0+0 ..."
   read -r held fps p50 p95 p99 max lost cpu rss < <(echo "$line" | sed -E \

@@ -385,10 +385,15 @@ async fn run_variant(
     Ok((sign_in_secs, result))
 }
 
+/// RSS per session less the mirror's estimate, where the system has a mirror.
+fn besides_mirror(server: Option<&crate::run::ServerFigures>) -> String {
+    server.and_then(|s| s.rss_per_session_besides_mirror_kib).map_or_else(|| "–".to_owned(), |kib| format!("{kib:.1}"))
+}
+
 fn print_line(name: &str, r: &StepResult) {
     let server = r.server.as_ref();
     eprintln!(
-        "   {name}: held {}/{}  frames/s {:.0}  p50 {:.2} p95 {:.2} p99 {:.2} max {:.2} ms  lost {}+{} gaps {} resyncs {}  server CPU {}%  RSS/session {} KiB  generator CPU {}%  cores busy {:?}  load {:?}",
+        "   {name}: held {}/{}  frames/s {:.0}  p50 {:.2} p95 {:.2} p99 {:.2} max {:.2} ms  lost {}+{} gaps {} resyncs {}  server CPU {}%  RSS/session {} KiB (besides the mirror {})  generator CPU {}%  cores busy {:?}  load {:?}",
         r.sessions_held,
         r.sessions,
         r.frames_sent_per_sec,
@@ -402,6 +407,7 @@ fn print_line(name: &str, r: &StepResult) {
         r.loss.viewer_resyncs + r.loss.customer_resyncs,
         server.map(|s| s.cpu_percent).unwrap_or(0.0),
         server.map(|s| s.rss_per_session_kib).unwrap_or(0.0),
+        besides_mirror(server),
         r.generator_cpu_percent,
         r.core_busy_percent,
         r.load_average,
@@ -455,12 +461,12 @@ fn write_report(out_dir: &Path, report: &CapacityReport) -> anyhow::Result<()> {
 fn markdown(report: &CapacityReport) -> String {
     let mut md = String::new();
     md.push_str(&format!(
-        "# Server capacity\n\nRun {} · {}\n\nN customers + N agents; customers send 2 frames/s (≈70 % pointer/scroll, 25 % ≈1.5 KB mutation batches, 5 % ≈20 KB batches), agents 1 pointer frame/s. System pinned to one core, generator to the other. Latency is customer→agent one-way, on the generator's clock. \"Lost\" counts stamped frames never received plus sequence gaps, lag resyncs and error frames; held counts sessions with both sockets open at the end of the window. RSS/session = (RSS at the end of the window − RSS before the first session) / sessions held.\n\n",
+        "# Server capacity\n\nRun {} · {}\n\nN customers + N agents; customers send 2 frames/s (≈70 % pointer/scroll, 25 % ≈1.5 KB mutation batches, 5 % ≈20 KB batches), agents 1 pointer frame/s. System pinned to one core, generator to the other. Latency is customer→agent one-way, on the generator's clock. \"Lost\" counts stamped frames never received plus sequence gaps, lag resyncs and error frames; held counts sessions with both sockets open at the end of the window. RSS/session = (RSS at the end of the window − RSS before the first session) / sessions held; \"besides the mirror\" subtracts the server's own estimate of the heap its page mirrors hold (`cobrowse_mirror_heap_bytes`, which leaves out the allocator's overhead, so the difference errs high).\n\n",
         report.started,
         report.machine.get("summary").and_then(|v| v.as_str()).unwrap_or("")
     ));
-    md.push_str("| N | system | held | frames/s | p50 ms | p95 ms | p99 ms | max ms | lost | server CPU % | RSS/session KiB | generator CPU % | core 0 / core 1 busy % | load avg |\n");
-    md.push_str("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+    md.push_str("| N | system | held | frames/s | p50 ms | p95 ms | p99 ms | max ms | lost | server CPU % | RSS/session KiB | besides the mirror KiB | generator CPU % | core 0 / core 1 busy % | load avg |\n");
+    md.push_str("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
     for step in &report.steps {
         match &step.result {
             Ok(r) => {
@@ -473,7 +479,7 @@ fn markdown(report: &CapacityReport) -> String {
                     + r.loss.errors;
                 let server = r.server.as_ref();
                 md.push_str(&format!(
-                    "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {:.1} | {:.1} | {} | {:.1}→{:.1} |\n",
+                    "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {:.1} | {} | {:.1} | {} | {:.1}→{:.1} |\n",
                     r.sessions,
                     step.system,
                     r.sessions_held,
@@ -485,6 +491,7 @@ fn markdown(report: &CapacityReport) -> String {
                     lost,
                     server.map(|s| s.cpu_percent).unwrap_or(0.0),
                     server.map(|s| s.rss_per_session_kib).unwrap_or(0.0),
+                    besides_mirror(server),
                     r.generator_cpu_percent,
                     r.core_busy_percent.iter().map(|c| format!("{c:.0}")).collect::<Vec<_>>().join(" / "),
                     r.load_average.0,
@@ -492,7 +499,7 @@ fn markdown(report: &CapacityReport) -> String {
                 ));
             }
             Err(err) => {
-                md.push_str(&format!("| ? | {} | failed: {} |||||||||||\n", step.system, err.replace('|', "/")));
+                md.push_str(&format!("| ? | {} | failed: {} ||||||||||||\n", step.system, err.replace('|', "/")));
             }
         }
     }

@@ -3,6 +3,7 @@
 use crate::page::Kind;
 use crate::session::{run_side, setup, Phase, Side, Target};
 use crate::stats::{clock_ticks, core_busy, core_ticks, cpu_percent, load_average, sample, Latency, ProcSample, Stats};
+use crate::wire::System;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
@@ -88,6 +89,12 @@ pub struct ServerFigures {
     pub rss_max_kib: u64,
     /// (loaded − idle) / sessions held.
     pub rss_per_session_kib: f64,
+    /// The server's own estimate of the heap its page mirrors hold, per session held (Cobrowse
+    /// only, from `cobrowse_mirror_heap_bytes` at the end of the window).
+    pub mirror_per_session_kib: Option<f64>,
+    /// `rss_per_session_kib` less `mirror_per_session_kib`: what a session costs besides its page.
+    /// The mirror's estimate leaves out the allocator's overhead, so this errs high.
+    pub rss_per_session_besides_mirror_kib: Option<f64>,
 }
 
 /// Actual sizes of the mix during the window.
@@ -237,6 +244,10 @@ pub async fn run_step(target: Arc<Target>, options: &StepOptions, on_ready: impl
     let load = (load_start, load_average());
     let held = stats.ready.load(Relaxed) - stats.broken_sessions.load(Relaxed);
     let _ = broken_before;
+    let mirror_heap_bytes = match target.system {
+        System::Cobrowse => mirror_heap_bytes(&target).await,
+        _ => None,
+    };
 
     let _ = phase_tx.send(Phase::Drain);
     tokio::time::sleep(options.drain).await;
@@ -250,6 +261,7 @@ pub async fn run_step(target: Arc<Target>, options: &StepOptions, on_ready: impl
         server_start,
         server_end,
         rss_max,
+        mirror_heap_bytes,
         generator: (generator_start, generator_end),
         ticks,
         cores,
@@ -261,6 +273,13 @@ pub async fn run_step(target: Arc<Target>, options: &StepOptions, on_ready: impl
         tasks.abort_all();
     }
     result
+}
+
+/// The server's estimate of the heap its page mirrors hold, from its metrics.
+async fn mirror_heap_bytes(target: &Target) -> Option<u64> {
+    let url = format!("http://{}/metrics", target.addr);
+    let text = target.http.get(url).send().await.ok()?.text().await.ok()?;
+    text.lines().find_map(|line| line.strip_prefix("cobrowse_mirror_heap_bytes ")).and_then(|v| v.trim().parse().ok())
 }
 
 /// A watch that changes when standard input reaches its end (if asked to watch it).
@@ -288,6 +307,7 @@ struct SummaryInput<'a> {
     server_start: Option<ProcSample>,
     server_end: Option<ProcSample>,
     rss_max: u64,
+    mirror_heap_bytes: Option<u64>,
     generator: (Option<ProcSample>, Option<ProcSample>),
     ticks: u64,
     cores: Vec<f64>,
@@ -305,6 +325,7 @@ fn summarize(input: SummaryInput<'_>) -> StepResult {
         server_start,
         server_end,
         rss_max,
+        mirror_heap_bytes,
         generator,
         ticks,
         cores,
@@ -325,18 +346,21 @@ fn summarize(input: SummaryInput<'_>) -> StepResult {
         errors: stats.errors.load(Relaxed),
         disconnects: stats.disconnects.load(Relaxed),
     };
+    let round = |kib: f64| (kib * 10.0).round() / 10.0;
     let server = match (idle, server_start, server_end) {
-        (Some(idle), Some(start), Some(end)) => Some(ServerFigures {
-            cpu_percent: cpu_percent(&start, &end, ticks),
-            rss_idle_kib: idle.rss_kib,
-            rss_loaded_kib: end.rss_kib,
-            rss_max_kib: rss_max,
-            rss_per_session_kib: if held > 0 {
-                ((end.rss_kib as f64 - idle.rss_kib as f64) / held as f64 * 10.0).round() / 10.0
-            } else {
-                0.0
-            },
-        }),
+        (Some(idle), Some(start), Some(end)) if held > 0 => {
+            let rss_per_session = (end.rss_kib as f64 - idle.rss_kib as f64) / held as f64;
+            let mirror_per_session = mirror_heap_bytes.map(|bytes| bytes as f64 / 1024.0 / held as f64);
+            Some(ServerFigures {
+                cpu_percent: cpu_percent(&start, &end, ticks),
+                rss_idle_kib: idle.rss_kib,
+                rss_loaded_kib: end.rss_kib,
+                rss_max_kib: rss_max,
+                rss_per_session_kib: round(rss_per_session),
+                mirror_per_session_kib: mirror_per_session.map(round),
+                rss_per_session_besides_mirror_kib: mirror_per_session.map(|m| round(rss_per_session - m)),
+            })
+        }
         _ => None,
     };
     let generator_cpu_percent = match generator {

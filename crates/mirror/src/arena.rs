@@ -174,6 +174,16 @@ impl Arena {
         self.bytes
     }
 
+    /// Estimated heap the arena holds: its slot vector, ID map and free list at their capacity
+    /// (freed slots included), plus the live nodes' estimate.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let map_entry = std::mem::size_of::<(NodeId, u32)>() + 1;
+        self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.index.capacity() * map_entry
+            + self.free.capacity() * std::mem::size_of::<u32>()
+            + self.bytes
+    }
+
     /// The slot of node `id`, if it is live.
     pub(crate) fn find(&self, id: NodeId) -> Option<u32> {
         self.index.get(&id).copied()

@@ -94,6 +94,12 @@ impl Mirror {
         self.arena.bytes()
     }
 
+    /// Estimated heap the mirror holds, reserved capacity included: what the server's memory
+    /// figures subtract to give the cost of a session besides its page.
+    pub fn heap_bytes(&self) -> usize {
+        self.arena.heap_bytes()
+    }
+
     /// The page's URL, from the last snapshot or `nav` frame.
     pub fn url(&self) -> Option<&str> {
         self.url.as_deref()

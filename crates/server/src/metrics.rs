@@ -38,6 +38,8 @@ pub struct SessionCounts {
     pub pending: u64,
     /// Sessions with an agent.
     pub active: u64,
+    /// Estimated heap held by the live sessions' page mirrors.
+    pub mirror_heap_bytes: u64,
 }
 
 impl Metrics {
@@ -155,6 +157,12 @@ impl Metrics {
             "gauge",
             "Live sessions by state.",
             &[("state=\"pending\"", sessions.pending.to_string()), ("state=\"active\"", sessions.active.to_string())],
+        );
+        metric(
+            "cobrowse_mirror_heap_bytes",
+            "gauge",
+            "Estimated heap held by live sessions' page mirrors, reserved capacity included.",
+            &[("", sessions.mirror_heap_bytes.to_string())],
         );
         metric(
             "cobrowse_sessions_created_total",

@@ -145,6 +145,7 @@ async fn health_metrics_and_assets_are_served() {
         "cobrowse_connections{role=\"agent\"}",
         "cobrowse_frames_sent_total",
         "cobrowse_resyncs_total",
+        "cobrowse_mirror_heap_bytes",
         "cobrowse_sessions_ended_total{reason=\"agent_away\"}",
     ] {
         assert!(text.contains(name), "{name} missing from /metrics");

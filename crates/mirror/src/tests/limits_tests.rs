@@ -136,3 +136,12 @@ fn bytes_balance_after_add_edit_and_remove() {
     apply_ok(&mut mirror, vec![Op::Remove { id: NodeId(20) }]);
     assert_eq!(mirror.approx_bytes(), start);
 }
+
+#[test]
+fn the_heap_estimate_covers_the_content_and_the_storage_behind_it() {
+    let mut mirror = Mirror::new(MirrorLimits::default());
+    assert_eq!(mirror.heap_bytes(), 0, "an empty mirror holds nothing");
+    mirror.apply_snapshot(&mut page()).unwrap();
+    let slots = mirror.node_count() * std::mem::size_of::<crate::arena::Slot>();
+    assert!(mirror.heap_bytes() >= mirror.approx_bytes() + slots);
+}

@@ -179,11 +179,13 @@ impl SessionRegistry {
         let handles: Vec<Arc<SessionHandle>> = self.live().values().cloned().collect();
         let mut counts = SessionCounts::default();
         for handle in handles {
-            match handle.state() {
+            let inner = handle.lock();
+            match inner.life.state() {
                 SessionState::Pending => counts.pending += 1,
                 SessionState::Active => counts.active += 1,
                 SessionState::Ended => {}
             }
+            counts.mirror_heap_bytes += inner.mirror.heap_bytes() as u64;
         }
         counts
     }
