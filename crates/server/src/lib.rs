@@ -43,12 +43,10 @@ use crate::recorder::Recorder;
 use crate::sessions::registry::SessionRegistry;
 use crate::sessions::session::SessionDeps;
 use crate::state::{AppState, Shared};
-use axum::serve::ListenerExt;
 use cobrowse_bus::InProcessClaims;
 use cobrowse_protocol::EndReason;
 use cobrowse_store::{SqliteStore, Store};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -98,20 +96,12 @@ pub async fn run(
     let sweeper = spawn_sweeper(state.clone());
 
     let closing = state.clone();
-    // Frames are small and latency is the product: send each write at once rather than let
-    // Nagle's algorithm hold it for the peer's delayed acknowledgement.
-    let listener = listener.tap_io(|stream| {
-        if let Err(err) = stream.set_nodelay(true) {
-            tracing::debug!(error = %err, "could not turn off Nagle's algorithm on a connection");
-        }
+    let serving = http::listen::serve(listener, app, async move {
+        shutdown.await;
+        tracing::info!("shutting down: ending every session and chat");
+        closing.registry.end_all(EndReason::ServerShutdown).await;
+        closing.interactions.end_all_chats("server_shutdown");
     });
-    let serving = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: ending every session and chat");
-            closing.registry.end_all(EndReason::ServerShutdown).await;
-            closing.interactions.end_all_chats("server_shutdown");
-        });
     let result = serving.await;
     state.tasks.close();
     if tokio::time::timeout(SHUTDOWN_DRAIN, state.tasks.wait()).await.is_err() {

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod auth;
 pub mod client;
 pub mod health;
+pub mod listen;
 pub mod sessions;
 pub mod ws;
 

@@ -54,7 +54,10 @@ impl Upgrade {
             // The plain TCP stream when the server gave us one, so reads need no extra layer.
             let socket = match upgraded.downcast::<TokioIo<TcpStream>>() {
                 Ok(parts) => WebSocket::new(Box::new(parts.io.into_inner()), parts.read_buf, max_message),
-                Err(upgraded) => WebSocket::new(Box::new(TokioIo::new(upgraded)), Default::default(), max_message),
+                Err(upgraded) => {
+                    tracing::debug!("an upgraded connection is not a plain TCP stream; reading through hyper");
+                    WebSocket::new(Box::new(TokioIo::new(upgraded)), Default::default(), max_message)
+                }
             };
             serve(socket).await;
         });
