@@ -174,14 +174,13 @@ impl Arena {
         self.bytes
     }
 
-    /// Estimated heap the arena holds: its slot vector, ID map and free list at their capacity
-    /// (freed slots included), plus the live nodes' estimate.
+    /// Estimated heap the arena holds in memory: the live nodes' estimate (which counts each
+    /// node's slot and map entry) plus freed slots kept for reuse. Capacity reserved but never
+    /// written is left out: the kernel has not backed it with memory yet.
     pub(crate) fn heap_bytes(&self) -> usize {
-        let map_entry = std::mem::size_of::<(NodeId, u32)>() + 1;
-        self.slots.capacity() * std::mem::size_of::<Slot>()
-            + self.index.capacity() * map_entry
-            + self.free.capacity() * std::mem::size_of::<u32>()
-            + self.bytes
+        self.bytes
+            + (self.slots.len() - self.index.len()) * std::mem::size_of::<Slot>()
+            + self.free.len() * std::mem::size_of::<u32>()
     }
 
     /// The slot of node `id`, if it is live.

@@ -94,8 +94,8 @@ impl Mirror {
         self.arena.bytes()
     }
 
-    /// Estimated heap the mirror holds, reserved capacity included: what the server's memory
-    /// figures subtract to give the cost of a session besides its page.
+    /// Estimated heap the mirror holds in memory: what the server's memory figures subtract to
+    /// give the cost of a session besides its page.
     pub fn heap_bytes(&self) -> usize {
         self.arena.heap_bytes()
     }

@@ -138,10 +138,13 @@ fn bytes_balance_after_add_edit_and_remove() {
 }
 
 #[test]
-fn the_heap_estimate_covers_the_content_and_the_storage_behind_it() {
+fn the_heap_estimate_covers_live_nodes_and_freed_slots() {
     let mut mirror = Mirror::new(MirrorLimits::default());
     assert_eq!(mirror.heap_bytes(), 0, "an empty mirror holds nothing");
     mirror.apply_snapshot(&mut page()).unwrap();
     let slots = mirror.node_count() * std::mem::size_of::<crate::arena::Slot>();
-    assert!(mirror.heap_bytes() >= mirror.approx_bytes() + slots);
+    assert!(mirror.approx_bytes() > slots, "the estimate counts each node's slot");
+    assert_eq!(mirror.heap_bytes(), mirror.approx_bytes(), "nothing freed yet");
+    mirror.clear();
+    assert_eq!(mirror.heap_bytes(), 0, "a cleared mirror starts afresh");
 }
