@@ -9,6 +9,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc rather than the C library's allocator. The relay allocates and frees a few small
+/// buffers per frame (the frame's text, its parsed ops, a batch), and under the capacity load
+/// glibc's malloc and free were a tenth of the server's CPU (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Self-hosted co-browsing for contact centers.
 #[derive(Parser)]
 #[command(name = "cobrowse", version, about)]
@@ -42,6 +48,19 @@ enum Command {
     HashPassword,
 }
 
+/// The async runtime. With one core to run on (a small VM, or a process pinned to one core), a
+/// single-threaded scheduler: the work-stealing one only adds cross-thread wake-ups and atomics
+/// there. With more cores, one worker per core.
+fn build_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut builder = if cores == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    builder.enable_all().build()
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -51,7 +70,7 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match build_runtime() {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("cobrowse: cannot start the runtime: {err}");
