@@ -141,6 +141,7 @@ fn step_options(timing: &Timing, sessions: usize, server_pid: Option<u32>, stop_
         sessions,
         ramp_concurrency: timing.ramp_concurrency,
         ramp_timeout: Duration::from_secs(900),
+        ramp_stall: Duration::from_secs(60),
         warmup: Duration::from_secs(timing.warmup),
         measure: Duration::from_secs(timing.measure),
         drain: Duration::from_secs(timing.drain),

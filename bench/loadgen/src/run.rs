@@ -20,6 +20,9 @@ pub struct StepOptions {
     pub ramp_concurrency: usize,
     /// Give up waiting for setups after this.
     pub ramp_timeout: Duration,
+    /// Give up waiting sooner when no session finished setting up for this long: the system is
+    /// saturated, and the step is reported with the sessions it has.
+    pub ramp_stall: Duration,
     /// Traffic before the window opens.
     pub warmup: Duration,
     /// The measurement window.
@@ -198,9 +201,16 @@ pub async fn run_step(target: Arc<Target>, options: &StepOptions, on_ready: impl
     }
     let deadline = Instant::now() + options.ramp_timeout;
     let mut last_report = Instant::now();
+    let (mut last_done, mut last_progress) = (0, Instant::now());
     loop {
         let done = stats.ready.load(Relaxed) + stats.setup_failures.load(Relaxed);
         if done >= options.sessions as u64 || Instant::now() > deadline {
+            break;
+        }
+        if done > last_done {
+            (last_done, last_progress) = (done, Instant::now());
+        } else if last_progress.elapsed() > options.ramp_stall {
+            eprintln!("  … no session set up for {:?}; measuring the {done} there are", options.ramp_stall);
             break;
         }
         if last_report.elapsed() > Duration::from_secs(10) {
