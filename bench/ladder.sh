@@ -49,6 +49,8 @@ trap 'git worktree remove --force "$scratch" 2>/dev/null || true' EXIT
 # Build every commit first, so no compiler runs while the server is measured.
 for commit in "${commits[@]}"; do
   rev=$(git rev-parse --short "$commit")
+  # A commit's build is kept, so running the ladder again only builds new commits.
+  [[ -x "$raw/cobrowse-$rev" ]] && continue
   (cd "$scratch" && git checkout --quiet --detach "$rev" && CARGO_TARGET_DIR="$target_dir" cargo build --release --quiet -p cobrowse)
   cp "$target_dir/release/cobrowse" "$raw/cobrowse-$rev"
 done
