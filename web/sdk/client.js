@@ -53,6 +53,9 @@ import { CustomerUi } from './ui/customer_ui.js';
  * @property {Storage | null} [storage] Where the session survives page loads (sessionStorage).
  * @property {() => ChannelLike | null} [createChannel] The channel between tabs (BroadcastChannel).
  * @property {number} [sliceMs] Longest slice of main-thread time a snapshot takes (ms).
+ * @property {boolean} [compressionWorker] Compress large frames on a worker (default true). Where
+ *   the page's CSP forbids blob: workers the SDK falls back by itself, but the browser reports
+ *   the attempt; false skips it.
  */
 
 /** Plain words for why a session ended. */
@@ -472,6 +475,7 @@ export class CobrowseClient extends EventTarget {
       onFatal: (error) => (error.code === 'superseded' ? this.#standby() : this.#finish(error.code)),
       onPersist: (seq) => this.store?.saveSeq(seq),
       onOversize: (tag, body, bytes) => this.#oversize(tag, body, bytes),
+      workerScope: this.options.compressionWorker === false ? {} : undefined,
     });
     this.transport = transport;
     const canvas = this.options.canvas;

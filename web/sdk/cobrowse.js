@@ -41,6 +41,7 @@ const client = new CobrowseClient({
   tabs: flag(data.tabs, true),
   chat: flag(data.chat, false),
   voice: flag(data.voice, false),
+  compressionWorker: flag(data.compressionWorker, true),
 });
 
 /** @type {any} */ (window).Cobrowse = client;

@@ -5,6 +5,7 @@
 
 import { PROTOCOL_VERSION, decodeFrame, encodeFrame, isControlTag } from '../protocol.js';
 import { FrameReader, FrameWriter, agreed, offerFor } from './wire_compression.js';
+import { WorkerCompressor } from './compression_worker.js';
 
 /** @typedef {import('../protocol.js').Frame} Frame */
 /** @typedef {import('../protocol.js').FrameTag} FrameTag */
@@ -48,6 +49,8 @@ import { FrameReader, FrameWriter, agreed, offerFor } from './wire_compression.j
  * @property {number} [ackDelayMs] ...or this long after the first unacknowledged one.
  * @property {() => number} [random]
  * @property {boolean} [compression] Offer compression when the browser and the socket can (default true).
+ * @property {import('./compression_worker.js').WorkerScope} [workerScope] Where the compression
+ *   worker comes from (default: the global scope; tests pass their own).
  */
 
 /** @typedef {'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed'} TransportState */
@@ -96,6 +99,8 @@ export class Transport {
     this.reader = null;
     /** What this socket's hello offered. @type {string[] | undefined} */
     this.offered = undefined;
+    /** Compresses large frames off the page's main thread; lives as long as the transport. */
+    this.compressor = new WorkerCompressor(options.workerScope);
   }
 
   /** Opens the socket (and keeps reopening it until `close()`). */
@@ -111,7 +116,7 @@ export class Transport {
     }
     this.socket = socket;
     this.fatalError = null;
-    const writer = new FrameWriter((data) => socket.send(data));
+    const writer = new FrameWriter((data) => socket.send(data), this.compressor.compress);
     const reader = new FrameReader((text) => {
       if (this.socket === socket) this.#receive(text);
     });
@@ -181,6 +186,7 @@ export class Transport {
     const socket = this.socket;
     this.socket = null;
     this.#dropPipes();
+    this.compressor.close();
     this.outbox = [];
     this.outboxBytes = 0;
     if (!socket) return;
@@ -204,6 +210,7 @@ export class Transport {
     const socket = this.socket;
     this.socket = null;
     this.#dropPipes();
+    this.compressor.close();
     if (socket) {
       socket.onclose = null;
       socket.onmessage = null;

@@ -99,9 +99,14 @@ async function bytesOf(data) {
  * them. A frame whose compression fails goes out as text, which the server always accepts.
  */
 export class FrameWriter {
-  /** @param {(data: string | Uint8Array) => void} send */
-  constructor(send) {
+  /**
+   * @param {(data: string | Uint8Array) => void} send
+   * @param {(text: string) => Promise<Uint8Array>} [compress] How a frame is compressed (the
+   *   SDK's transport does it on a worker); the default works on the calling thread.
+   */
+  constructor(send, compress = compressFrame) {
     this.send = send;
+    this.compress = compress;
     /** @type {WireCompression | null} */
     this.compression = null;
     /** @type {Array<{data: string | Uint8Array | null}>} */
@@ -132,7 +137,7 @@ export class FrameWriter {
     const entry = { data: text.length < min ? text : null };
     this.queue.push(entry);
     if (entry.data === null) {
-      compressFrame(text).then(
+      this.compress(text).then(
         (message) => {
           entry.data = message;
           this.#drain();
