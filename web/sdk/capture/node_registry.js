@@ -50,10 +50,12 @@ export class NodeRegistry {
   /**
    * The node's ID, assigning one the first time, and records it as held by the mirror.
    * @param {Node} node
+   * @param {number | undefined} [known] Its `idOf`, when the caller just read it (a read that
+   *   misses walks the node's whole prototype chain, and a snapshot misses on every node).
    * @returns {number}
    */
-  register(node) {
-    let id = this.idOf(node);
+  register(node, known = this.idOf(node)) {
+    let id = known;
     if (id === undefined) {
       id = this.next++;
       try {

@@ -17,7 +17,7 @@ import {
   viewportOf,
 } from './serializer.js';
 import { StyleSheetWatcher, adoptedTexts, sheetText } from './stylesheets.js';
-import { absoluteCssUrls } from './urls.js';
+import { absoluteCssUrls, legacyResolver } from './urls.js';
 import { Throttle, timersOf } from './throttle.js';
 
 /** @typedef {import('../protocol.js').FrameTag} FrameTag */
@@ -91,11 +91,11 @@ const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 /**
  * The qualified name of a changed attribute, as `Element.attributes` reports it.
  * @param {MutationRecord} record
+ * @param {Element} el Its target.
  * @returns {string}
  */
-function qualifiedName(record) {
+function qualifiedName(record, el) {
   const local = /** @type {string} */ (record.attributeName);
-  const el = /** @type {Element} */ (record.target);
   const ns = record.attributeNamespace;
   if (!ns) return local;
   const attr = el.getAttributeNodeNS(ns, local);
@@ -263,6 +263,7 @@ export class Recorder {
       rules: this.rules,
       ignore: this.ignoreNode,
       modifiedSheets: this.sheets.modified,
+      checkedSheets: new WeakSet(),
       onAttach: (node) => this.#attach(node),
       scrolledElements: this.scrolledElements,
       maskUrl: options.maskUrl,
@@ -539,12 +540,14 @@ export class Recorder {
         }
       } else if (record.type === 'attributes') {
         const el = /** @type {Element} */ (record.target);
-        if (!registry.has(el)) continue;
         let names = attrs.get(el);
-        if (!names) attrs.set(el, (names = new Set()));
-        names.add(qualifiedName(record));
+        if (!names) {
+          if (!registry.has(el)) continue;
+          attrs.set(el, (names = new Set()));
+        }
+        names.add(qualifiedName(record, el));
       } else if (record.type === 'characterData') {
-        if (registry.has(record.target)) texts.add(record.target);
+        texts.add(record.target); // whether the mirror holds it is checked once, below
       }
     }
 
@@ -603,7 +606,10 @@ export class Recorder {
     }
     this.newShadows.clear();
 
-    // Attributes: the final value of each changed attribute, once.
+    // Attributes: the final value of each changed attribute, once. Each document's base URL and
+    // URL resolution are read once per batch, not once per attribute (a storm changes thousands).
+    /** @type {Map<Document, {base: string, legacy: ((url: string) => string) | null}>} */
+    const urlContexts = new Map();
     for (const [el, names] of attrs) {
       if (!registry.has(el) || done.has(el) || this.#insideAdded(el, done)) continue;
       const id = /** @type {number} */ (registry.idOf(el));
@@ -615,13 +621,16 @@ export class Recorder {
         continue;
       }
       const inner = contentContext(el, previous.m, parentCtx);
+      const doc = el.ownerDocument;
+      let urls = urlContexts.get(doc);
+      if (!urls) urlContexts.set(doc, (urls = { base: doc.baseURI ?? '', legacy: legacyResolver(doc) }));
       for (const name of names) {
         const raw = el.getAttribute(name);
         if (raw === null) {
           if (!name.startsWith('on')) ops.push(['attr', id, name, null]);
           continue;
         }
-        const value = attributeValue(el, name, raw, previous.m, inner);
+        const value = attributeValue(el, name, raw, previous.m, inner, urls.base, urls.legacy);
         if (value === null && name.startsWith('on')) continue;
         ops.push(['attr', id, name, value]);
       }
@@ -635,9 +644,9 @@ export class Recorder {
 
     // Text: the final data of each changed text node, once.
     for (const node of texts) {
-      if (!registry.has(node) || this.#insideAdded(node, done)) continue;
+      const id = registry.idOf(node);
+      if (id === undefined || registry.node(id) !== node || this.#insideAdded(node, done)) continue;
       if (node.nodeType === 1) continue; // a <style> whose children changed: handled below
-      const id = /** @type {number} */ (registry.idOf(node));
       const data = /** @type {CharacterData} */ (node).data;
       const parent = node.parentNode;
       if (parent && parent.nodeType === 1 && /** @type {Element} */ (parent).localName === 'style') {
@@ -740,11 +749,10 @@ export class Recorder {
    */
   #recheckDescendants(el, ops, ctxCache, done) {
     const rules = this.rules;
-    const selectors = [rules.fieldSelector, rules.textSelector, rules.imageSelector, rules.restrictSelector].filter(Boolean);
-    if (selectors.length === 0 || !el.firstElementChild) return;
+    if (rules.policySelector === null || !el.firstElementChild) return;
     let matches;
     try {
-      matches = el.querySelectorAll(selectors.join(', '));
+      matches = el.querySelectorAll(rules.policySelector);
     } catch {
       return;
     }

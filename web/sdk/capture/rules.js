@@ -170,6 +170,11 @@ export class MaskRules {
     this.restrictProbe = this.restrictSelector
       ? combine([`button, input, [${RESTRICT_ATTRIBUTE}]`, this.restrictSelector], doc)
       : null;
+    /**
+     * Every policy selector in one list (null without any): after an attribute changes,
+     * descendants matching it may have to be masked or restricted now.
+     */
+    this.policySelector = [this.fieldSelector, this.textSelector, this.imageSelector, this.restrictSelector].filter(Boolean).join(', ') || null;
     /** @type {WeakMap<Element, MaskKindCode>} */
     this.sticky = new WeakMap();
     /** Whether any element was ever masked by its own rule (until then, nothing is sticky). */

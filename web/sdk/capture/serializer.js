@@ -5,7 +5,7 @@
 import { CTX_ALL, CTX_TEXT, MaskRules, isFormField, parentAcrossBoundaries } from './rules.js';
 import { absoluteAttribute, absoluteCssUrls, isScriptUrl, legacyResolver } from './urls.js';
 import { frameDocument } from './node_registry.js';
-import { adoptedTexts, sheetText } from './stylesheets.js';
+import { adoptedTexts, changedBeforeWatching, sheetText } from './stylesheets.js';
 
 /** @typedef {import('../protocol.js').SerializedNode} SerializedNode */
 /** @typedef {import('../protocol.js').Snapshot} Snapshot */
@@ -27,6 +27,8 @@ export const SVG_NS = 'http://www.w3.org/2000/svg';
  * @property {MaskRules} rules Masking and restriction rules.
  * @property {(node: Node) => boolean} ignore Nodes never sent (the SDK's own UI).
  * @property {WeakSet<CSSStyleSheet>} modifiedSheets Sheets whose rules script changed.
+ * @property {WeakSet<CSSStyleSheet>} [checkedSheets] `<style>` sheets already checked for changes
+ *   made before the SDK watched (see `changedBeforeWatching`); without it, each is checked every time.
  * @property {(node: Document | ShadowRoot | Element) => void} [onAttach] Told of every document,
  *   shadow root, iframe and form field serialized, so the recorder can watch them.
  * @property {Scroll[]} [scrolls] When set, scrolled elements are collected here.
@@ -287,7 +289,10 @@ export class TreeWriter {
   visit(node, ctx) {
     const env = this.env;
     if (isIgnored(node, env)) return null;
-    if (this.skipKnown && env.registry.has(node)) return null;
+    const registry = env.registry;
+    // Read once and handed on: on a page never written before, every read misses.
+    const known = registry.idOf(node);
+    if (this.skipKnown && known !== undefined && registry.node(known) === node) return null;
     const type = node.nodeType;
     if (type === 1 || type === 3 || type === 4 || type === 8) {
       // Content once sent masked stays masked wherever it moves.
@@ -297,16 +302,16 @@ export class TreeWriter {
     switch (type) {
       case 1:
         this.count++;
-        return this.#element(/** @type {Element} */ (node), ctx);
+        return this.#element(/** @type {Element} */ (node), ctx, known);
       case 3:
       case 4: {
         this.count++;
-        const id = env.registry.register(node);
+        const id = registry.register(node, known);
         return { id, k: 'x', v: textValue(node, /** @type {CharacterData} */ (node).data, ctx) };
       }
       case 8: {
         this.count++;
-        const id = env.registry.register(node);
+        const id = registry.register(node, known);
         const data = /** @type {CharacterData} */ (node).data;
         return { id, k: 'c', v: ctx & CTX_TEXT ? maskText(data) : data };
       }
@@ -434,11 +439,12 @@ export class TreeWriter {
   /**
    * @param {Element} el
    * @param {number} ctx
+   * @param {number | undefined} known Its ID, if it has one.
    * @returns {SerializedNode}
    */
-  #element(el, ctx) {
+  #element(el, ctx, known) {
     const env = this.env;
-    const id = env.registry.register(el);
+    const id = env.registry.register(el, known);
     const mask = env.rules.effectiveMask(el, ctx);
     const restricted = env.rules.isRestricted(el);
     const inner = contentContext(el, mask, ctx);
@@ -462,6 +468,11 @@ export class TreeWriter {
 
     if (name === 'style' || (name === 'link' && /stylesheet/i.test(el.getAttribute('rel') ?? ''))) {
       const sheet = /** @type {HTMLStyleElement} */ (el).sheet;
+      if (sheet && name === 'style' && !env.modifiedSheets.has(sheet) && !env.checkedSheets?.has(sheet)) {
+        // Once per sheet: later changes are the watcher's to see.
+        env.checkedSheets?.add(sheet);
+        if (changedBeforeWatching(sheet, el)) env.modifiedSheets.add(sheet);
+      }
       if (sheet && env.modifiedSheets.has(sheet)) {
         const text = sheetText(sheet, el.baseURI ?? '');
         if (text !== null) {
@@ -839,7 +850,7 @@ export class SnapshotJob {
       else delete entry.node.r;
       registry.setMark(/** @type {number} */ (id), mask, restricted);
     };
-    const selectors = [env.rules.fieldSelector, env.rules.textSelector, env.rules.imageSelector, env.rules.restrictSelector].filter(Boolean).join(', ');
+    const selectors = env.rules.policySelector;
     for (const el of changedAttributes) {
       refresh(el);
       if (!selectors || !el.firstElementChild || !registry.has(el)) continue;

@@ -27,6 +27,39 @@ export function sheetText(sheet, fallbackBase) {
 }
 
 /**
+ * Whether script changed a `<style>` element's sheet before the SDK started watching (CSS-in-JS
+ * libraries insert every rule into an empty `<style>`): its text then says less than its rules,
+ * and a snapshot that sent the text would show the page without them. Told by the rule count:
+ * the text parsed afresh (dropping what the browser drops) against the live sheet. A sheet of
+ * another origin, or a browser that cannot parse a sheet on the side, counts as unchanged.
+ * @param {CSSStyleSheet} sheet
+ * @param {Element} style The `<style>` element.
+ * @returns {boolean}
+ */
+export function changedBeforeWatching(sheet, style) {
+  let rules;
+  try {
+    rules = sheet.cssRules;
+  } catch {
+    return false;
+  }
+  const text = style.textContent ?? '';
+  if (text.trim() === '') return rules.length > 0;
+  const Sheet = /** @type {typeof CSSStyleSheet | undefined} */ (style.ownerDocument.defaultView?.CSSStyleSheet);
+  let fresh;
+  try {
+    fresh = new /** @type {typeof CSSStyleSheet} */ (Sheet)();
+    fresh.replaceSync(text);
+  } catch {
+    return false;
+  }
+  // Constructed sheets drop @import rules, which come first in a sheet.
+  let imports = 0;
+  while (imports < rules.length && rules[imports].constructor.name === 'CSSImportRule') imports++;
+  return fresh.cssRules.length + imports !== rules.length;
+}
+
+/**
  * One top-level rule change, as the page made it: `text` is the inserted rule as the browser
  * serializes it (read at once, since later changes move rules around); no `text` is a deletion.
  * @typedef {{index: number, text?: string}} RuleEdit

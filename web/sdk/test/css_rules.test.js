@@ -145,3 +145,21 @@ test('a sheet written again (snapshot, owner sent again) is not edited twice', (
   w.recorder.flush();
   assert.deepEqual(w.opsSince(from).map((op) => op[0]), ['css']);
 });
+
+test('a sheet script filled before the SDK started goes out with its rules, not its empty text', () => {
+  // CSS-in-JS libraries insert every rule into an empty <style>: its text says nothing.
+  const w = record('<!DOCTYPE html><head><style id="js"></style><style id="st">.a { color: red; }</style></head><body><p>x</p></body>', {
+    before: (win) => {
+      const sheet = /** @type {CSSStyleSheet} */ (/** @type {HTMLStyleElement} */ (win.document.getElementById('js')).sheet);
+      sheet.insertRule('.late { color: green; }', 0);
+    },
+  });
+  const js = byId(w.snapshot.doc, 'js');
+  assert.equal(js.css, '.late {color: green;}');
+  assert.equal(byId(w.snapshot.doc, 'st').css, undefined, 'an unchanged sheet goes as its text');
+  // The mirror holds its rules now, so the next edit is one rule.
+  const sheet = /** @type {CSSStyleSheet} */ (/** @type {HTMLStyleElement} */ (w.doc.getElementById('js')).sheet);
+  sheet.insertRule('.b { color: blue; }', 1);
+  w.recorder.flush();
+  assert.deepEqual(w.opsSince(1).map((op) => op[0]), ['cssins']);
+});

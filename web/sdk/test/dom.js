@@ -21,10 +21,12 @@ export function makeWindow(html, options = {}) {
 /**
  * A recorder on a fresh page whose frames are collected as wire text and as objects.
  * @param {string} html
- * @param {{policy?: unknown, url?: string, ignore?: (node: Node) => boolean}} [options]
+ * @param {{policy?: unknown, url?: string, ignore?: (node: Node) => boolean, before?: (win: Window) => void}} [options]
+ *   `before` runs the page's own script before the SDK starts.
  */
 export function record(html, options = {}) {
   const win = makeWindow(html, { url: options.url });
+  options.before?.(win);
   const rules = new MaskRules(normalizePolicy(options.policy ?? {}), win.document);
   /** @type {Array<{tag: string, body: any}>} */
   const frames = [];
