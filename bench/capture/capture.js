@@ -203,7 +203,7 @@ async function main() {
             (raw[w.page][phase][recorder] ??= []).push(figures);
           }
           if (recorder === 'ours' && rep === 0) streams[w.page] = measured.frames;
-          console.log(`rep ${rep + 1}/${REPS} ${w.page} ${recorder}: ${Object.entries(measured.phases).map(([p, f]) => `${p} ${round(f.recorder_ms)} ms ${f.bytes} B`).join(', ')}`);
+          console.log(`rep ${rep + 1}/${REPS} ${w.page} ${recorder}: ${Object.entries(measured.phases).map(([p, f]) => `${p} ${round(f.recorder_ms)} ms ${f.bytes} B${f.resyncs ? ` (${f.resyncs} resyncs)` : ''}`).join(', ')}`);
         }
       }
     }
@@ -237,6 +237,8 @@ async function main() {
         bytes: med(recorder, 'bytes'),
         deflated_bytes: med(recorder, 'deflated'),
         messages: med(recorder, 'messages'),
+        // Summed, not a median: one resync in any run is worth knowing about.
+        resyncs: (byRecorder[recorder] ?? []).reduce((sum, f) => sum + (f.resyncs ?? 0), 0),
         top: (byRecorder[recorder] ?? [])[0]?.top ?? [],
       });
       const ours = figures('ours');
@@ -303,6 +305,12 @@ async function runPage(browser, origin, workload, recorder, cobrowseBase) {
     wire.push(bytes);
     lastFrameAt = Date.now();
   });
+  // Resyncs the server asked for: each one makes the SDK send a whole snapshot, so a phase with
+  // any measured more than its workload (the server refused or lost a frame).
+  let resyncs = 0;
+  cdp.on('Network.webSocketFrameReceived', (event) => {
+    if (event.response.opcode === 1 && event.response.payloadData.startsWith('["resync",')) resyncs++;
+  });
   await tab.goto(`${origin}/${workload.page}-${recorder}.html`);
   await tab.evaluate(() => {
     const w = /** @type {any} */ (window);
@@ -323,17 +331,27 @@ async function runPage(browser, origin, workload, recorder, cobrowseBase) {
 
   /** @type {Record<string, any>} */
   const phases = {};
-  /** @param {string} phase @param {() => Promise<unknown>} action */
-  const measure = async (phase, action) => {
+  /**
+   * @param {string} phase
+   * @param {() => Promise<unknown>} action
+   * @param {(text: string) => boolean} [done] A frame the phase is not over without: a snapshot
+   *   still being written or compressed can leave 300 ms without a message, which alone would
+   *   end the phase (and the profile) before the recorder finished its work.
+   */
+  const measure = async (phase, action, done) => {
     const first = sent.length;
+    const resyncsBefore = resyncs;
     await tab.evaluate(() => { /** @type {any} */ (window).__longest = 0; });
     const taskBefore = await taskDuration(cdp);
     await cdp.send('Profiler.start');
     await action();
-    // Settle: the recorder has sent what it will (300 ms without a message, 5 s at most).
+    // Settle: the recorder has sent what it will (300 ms without a message, after the frame the
+    // phase needs if any; 5 s at most).
     const deadline = Date.now() + 5000;
     await sleep(300);
-    while (Date.now() - lastFrameAt < 300 && Date.now() < deadline) await sleep(50);
+    const pending = () => done !== undefined && !sent.slice(first).some(done);
+    while ((pending() || Date.now() - lastFrameAt < 300) && Date.now() < deadline) await sleep(50);
+    if (pending()) console.warn(`${workload.page} / ${phase} / ${recorder}: the phase's frame was not sent within 5 s`);
     const { profile } = await cdp.send('Profiler.stop');
     const taskAfter = await taskDuration(cdp);
     const longest = await tab.evaluate(() => /** @type {any} */ (window).__longest);
@@ -345,6 +363,7 @@ async function runPage(browser, origin, workload, recorder, cobrowseBase) {
       task_ms: taskAfter - taskBefore,
       longest_task_ms: longest,
       messages: frames.length,
+      resyncs: resyncs - resyncsBefore,
       bytes: wire.slice(first).reduce((sum, n) => sum + n, 0),
       deflated: frames.length ? deflateRawSync(Buffer.from(text), { level: 6 }).length : 0,
     };
@@ -353,7 +372,7 @@ async function runPage(browser, origin, workload, recorder, cobrowseBase) {
   await measure('snapshot', async () => {
     if (recorder === 'ours') await tab.evaluate(() => /** @type {any} */ (window).Cobrowse.start());
     if (recorder === 'rrweb') await tab.evaluate((sink) => /** @type {any} */ (window).startRrweb(sink), `${origin.replace('http', 'ws')}/sink`);
-  });
+  }, recorder === 'ours' ? (text) => text.startsWith('["snapshot",') : recorder === 'rrweb' ? (text) => text.startsWith('{"type":2,') : undefined);
   for (const phase of workload.phases) {
     await measure(phase, () => tab.evaluate((name) => /** @type {any} */ (window).__workloads.run(name), phase));
   }
@@ -372,6 +391,10 @@ function markdown(result) {
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of result.rows) {
     lines.push(`| ${r.page} | ${r.phase} | ${r.ours.recorder_ms} | ${r.ours.capture_ms} | ${r.rrweb.recorder_ms} | ${r.ratio.recorder_ms ?? '–'} | ${r.ours.gc_ms} | ${r.rrweb.gc_ms} | ${r.ours.task_over_baseline_ms} | ${r.rrweb.task_over_baseline_ms} | ${r.ours.bytes} | ${r.rrweb.bytes} | ${r.ratio.bytes ?? '–'} | ${r.ours.deflated_bytes} | ${r.rrweb.deflated_bytes} | ${r.ratio.deflated_bytes ?? '–'} |`);
+  }
+  const resynced = result.rows.filter((/** @type {any} */ r) => r.ours.resyncs > 0);
+  if (resynced.length > 0) {
+    lines.push(`\n**Resyncs:** the server asked our SDK for a fresh snapshot during ${resynced.map((/** @type {any} */ r) => `${r.page} / ${r.phase} (${r.ours.resyncs})`).join(', ')} (counts over all runs); those phases measured more than their workload.`);
   }
   lines.push('\n## Where our SDK spends its time (self time, first run)\n');
   for (const r of result.rows) {
