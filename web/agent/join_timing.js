@@ -14,9 +14,12 @@ export const JOIN_MARK_PREFIX = 'cobrowse:join:';
  * - `welcome`: the socket said hello and was welcomed
  * - `snapshot`: the first snapshot frame arrived, decoded
  * - `shell`: the iframe's document is in the page's rendering mode
- * - `built`: the page's DOM is in the iframe
- * - `frame`: the first animation frame after that (the page's first style, layout and paint follow)
- * @typedef {'start' | 'granted' | 'welcome' | 'snapshot' | 'shell' | 'built' | 'frame'} JoinPhase
+ * - `view`: the part of the page in the customer's viewport is in the iframe (a big page is built
+ *   in two steps, see first_view.js; a page built at once is whole here)
+ * - `frame`: the first animation frame after that (its style, layout and paint follow)
+ * - `built`: the whole page's DOM is in the iframe, scrolled as the customer's (for a page built
+ *   in two steps, after the first part was painted)
+ * @typedef {'start' | 'granted' | 'welcome' | 'snapshot' | 'shell' | 'view' | 'frame' | 'built'} JoinPhase
  */
 
 /** @type {Set<string>} phases marked since the current join started */

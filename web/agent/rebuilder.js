@@ -14,6 +14,11 @@
 // - Nothing pauses animations or transitions.
 // - The viewer's own stylesheet (states.js: the customer's hover and focus) is adopted after the
 //   customer's adopted sheets; it is never part of the mirrored page.
+// - A big page may be built in two steps (`build` with a node budget, then `buildMore`): the
+//   nodes that come first in document order, then the rest, appended where the first step
+//   stopped. The first step only stops inside plain block containers of the body (see
+//   `CUT_CONTAINERS`); whether what it built may be shown alone is the viewer's call
+//   (first_view.js). Both steps build the same nodes through the same sanitizing calls.
 
 import { hasInertContent, isScriptElement, rewriteCssUrls, sanitizeAttribute, urlResolver } from './sanitize.js';
 
@@ -50,6 +55,25 @@ const HTML_NS = 'http://www.w3.org/1999/xhtml';
 const XLINK_NS = 'http://www.w3.org/1999/xlink';
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
+
+/**
+ * Elements a budgeted build may stop inside, leaving the rest of their children for later: the
+ * usual block containers of a page's body. Content appended to them later flows after what is
+ * there, unless the page's CSS lays them out otherwise, which the viewer checks before showing
+ * the first part. Never inside tables, form fields, script or style, shadow roots or frames.
+ */
+const CUT_CONTAINERS = new Set([
+  'body', 'div', 'main', 'section', 'article', 'aside', 'header', 'footer', 'nav', 'ul', 'ol', 'li',
+  'dl', 'dd', 'form', 'blockquote', 'figure', 'address', 'hgroup', 'search', 'center',
+]);
+
+/**
+ * The children of an element that a budgeted build has not built yet.
+ * @typedef {object} RestOfChildren
+ * @property {Element} parent already built, in the document
+ * @property {SerializedNode[]} children all of its serialized children
+ * @property {number} next index of the first child not built yet
+ */
 
 /** @type {ApplyResult} */
 const OK = Object.freeze({ ok: true });
@@ -155,20 +179,37 @@ export class Rebuilder {
     this.page = null;
     /** @type {Array<{frame: HTMLIFrameElement, doc: SerializedNode | null}>} */
     this.pendingFrames = [];
+    /** How many more nodes the current build may create before it stops (budgeted builds). */
+    this.budget = Infinity;
+    /** Whether the element being built may stop early (it and its ancestors up to body are cut containers). */
+    this.cutAllowed = false;
+    /** Shadow roots and frame documents being built: never stopped inside. */
+    this.sealed = 0;
+    /** @type {RestOfChildren[]} what a budgeted build left, the next in document order last */
+    this.rest = [];
+    /** @type {RestOfChildren[]} stops made while building one subtree, deepest first */
+    this.cuts = [];
+    /** @type {{scroll: ScrollState[], focus: FocusState | null}} where the snapshot's page is scrolled and focused */
+    this.view = { scroll: [], focus: null };
   }
 
   /**
    * Builds a snapshot's page into `doc`, which must already be in the right rendering mode (see
-   * `shellHtml`): everything in it is replaced.
+   * `shellHtml`): everything in it is replaced. With a `budget`, about that many nodes are built,
+   * in document order, and the rest waits for `buildMore` (`hasRest`); nothing else may be applied
+   * in between. The snapshot's scroll positions and focus are restored once the page is whole.
    * @param {Snapshot} snapshot
    * @param {Document} doc
+   * @param {number} [budget] nodes to build now (default: all)
    * @returns {ApplyResult}
    */
-  build(snapshot, doc) {
+  build(snapshot, doc, budget = Infinity) {
     this.nodes.clear();
     this.marks.clear();
     this.forms.clear();
     this.adopted.clear();
+    this.rest = [];
+    this.cuts = [];
     this.focus = null;
     this.document = doc;
     this.documentId = null;
@@ -178,17 +219,106 @@ export class Rebuilder {
       charset: safeCharset(snapshot.charset),
       mode: compatModeOf(snapshot),
     };
+    this.view = { scroll: snapshot.scroll ?? [], focus: snapshot.focus ?? null };
     this.resolve = urlResolver(baseUrlOf(snapshot.url, snapshot.doc), this.proxy);
     if (!snapshot.doc || snapshot.doc.k !== 'd') return fail('snapshot has no document node');
+    this.budget = budget;
     try {
       this.fillDocument(doc, snapshot.doc);
+      this.keepCuts();
       this.flushFrames();
     } catch (err) {
+      this.rest = [];
       return fail(`snapshot: ${messageOf(err)}`);
+    } finally {
+      this.budget = Infinity;
+      this.cuts = [];
     }
-    for (const scroll of snapshot.scroll ?? []) this.applyScroll(scroll);
-    if (snapshot.focus) this.applyFocus(snapshot.focus);
+    if (!this.hasRest()) this.restoreView();
     return OK;
+  }
+
+  /**
+   * Builds more of a page a budgeted `build` left, appending each node where it belongs; with
+   * no budget, all of it, and then restores the snapshot's scroll positions and focus.
+   * @param {number} [budget] nodes to build now (default: all)
+   * @returns {ApplyResult}
+   */
+  buildMore(budget = Infinity) {
+    const doc = this.document;
+    if (!doc) return fail('no page yet');
+    this.budget = budget;
+    try {
+      while (this.rest.length > 0 && this.budget > 0) {
+        const top = this.rest[this.rest.length - 1];
+        // Built apart and put into the document at once, as a whole page is.
+        const fragment = doc.createDocumentFragment();
+        while (top.next < top.children.length && this.budget > 0) {
+          this.cutAllowed = true; // the parent is a cut container in the body
+          const built = this.buildNode(doc, top.children[top.next++], top.parent);
+          if (built) fragment.appendChild(built);
+        }
+        top.parent.appendChild(fragment);
+        if (top.next >= top.children.length) this.rest.pop();
+        this.keepCuts(); // where this step stopped inside the last child, if it did
+      }
+      this.flushFrames();
+    } catch (err) {
+      this.rest = [];
+      return fail(`snapshot: ${messageOf(err)}`);
+    } finally {
+      this.budget = Infinity;
+      this.cutAllowed = false;
+      this.cuts = [];
+    }
+    if (!this.hasRest()) this.restoreView();
+    return OK;
+  }
+
+  /** Whether part of the page is still to be built (`buildMore`). */
+  hasRest() {
+    return this.rest.length > 0;
+  }
+
+  /** Forgets the part of the page still to be built (the page is going away). */
+  dropRest() {
+    this.rest = [];
+  }
+
+  /**
+   * The elements whose children are not all built yet, outermost first: containers from the body
+   * down to where the build stopped (one whose only unbuilt nodes are inside its last child is
+   * not among them).
+   * @returns {Element[]}
+   */
+  openElements() {
+    return this.rest.filter((r) => r.next < r.children.length).map((r) => r.parent);
+  }
+
+  /**
+   * Whether the part still to be built holds a stylesheet, which could restyle what is built.
+   * @returns {boolean}
+   */
+  restHasStyles() {
+    /** @param {SerializedNode} node @returns {boolean} */
+    const holds = (node) => node.k === 'e' && (node.n === 'style' || node.n === 'link' || (node.css !== undefined && node.css !== null) || (node.c ?? []).some(holds));
+    return this.rest.some((r) => r.children.slice(r.next).some(holds));
+  }
+
+  /**
+   * Scrolls the page's built nodes where the snapshot had them and records its focus (once the
+   * focused node is built). Scrolling lays the page out.
+   */
+  restoreView() {
+    for (const scroll of this.view.scroll) if (this.nodes.has(scroll.id)) this.applyScroll(scroll);
+    const focus = this.view.focus;
+    if (focus && (focus.id === null || focus.id === undefined || this.nodes.has(focus.id))) this.applyFocus(focus);
+  }
+
+  /** Moves the stops made while building one subtree onto the rest, deepest (the next) last. */
+  keepCuts() {
+    for (let i = this.cuts.length - 1; i >= 0; i--) this.rest.push(this.cuts[i]);
+    this.cuts = [];
   }
 
   /**
@@ -427,6 +557,7 @@ export class Rebuilder {
    */
   buildNode(doc, node, parent) {
     if (!node || typeof node.id !== 'number') throw new RebuildError('node without id');
+    this.budget--;
     if (this.nodes.has(node.id)) this.forget(/** @type {Node} */ (this.nodes.get(node.id)));
     switch (node.k) {
       case 't': {
@@ -478,11 +609,26 @@ export class Rebuilder {
     const inert = hasInertContent(el.localName) || isScriptElement(el.localName, node.ns);
     /** @type {Node[]} */
     const keptOut = [];
-    for (const child of node.c ?? []) {
-      const built = this.buildNode(doc, child, el);
-      if (!built) continue;
-      if (inert) keptOut.push(built);
-      else el.appendChild(built);
+    const children = node.c ?? [];
+    // A budgeted build of the top document may stop in the body's plain containers (see
+    // CUT_CONTAINERS): the children not built yet wait in `rest`.
+    const outerCutAllowed = this.cutAllowed;
+    const cuttable = this.budget !== Infinity && this.sealed === 0 && !node.sh && el.namespaceURI === HTML_NS &&
+      CUT_CONTAINERS.has(el.localName) && (outerCutAllowed || (el.localName === 'body' && doc === this.document));
+    this.cutAllowed = cuttable;
+    try {
+      for (let i = 0; i < children.length; i++) {
+        if (cuttable && this.budget <= 0) {
+          this.cuts.push({ parent: el, children, next: i });
+          break;
+        }
+        const built = this.buildNode(doc, children[i], el);
+        if (!built) continue;
+        if (inert) keptOut.push(built);
+        else el.appendChild(built);
+      }
+    } finally {
+      this.cutAllowed = outerCutAllowed;
     }
     if (inert) this.inert.set(el, keptOut);
     if (node.sh) this.attachShadow(el, node.sh);
@@ -515,9 +661,14 @@ export class Rebuilder {
     }
     this.register(rootNode.id, root, rootNode);
     const doc = /** @type {Document} */ (host.ownerDocument);
-    for (const child of rootNode.c ?? []) {
-      const built = this.buildNode(doc, child, root);
-      if (built) root.appendChild(built);
+    this.sealed++;
+    try {
+      for (const child of rootNode.c ?? []) {
+        const built = this.buildNode(doc, child, root);
+        if (built) root.appendChild(built);
+      }
+    } finally {
+      this.sealed--;
     }
     if (rootNode.as) this.setAdopted(root, rootNode.id, rootNode.as);
   }
@@ -559,7 +710,12 @@ export class Rebuilder {
     }
     if (node.k !== 'd') throw new RebuildError(`frame document ${node.id} is not of kind d`);
     this.frameDocs.set(frame, inner);
-    this.fillDocument(inner, node);
+    this.sealed++;
+    try {
+      this.fillDocument(inner, node);
+    } finally {
+      this.sealed--;
+    }
   }
 
   /**

@@ -17,6 +17,7 @@ import { OverlayLayer, computeOutlines, rectInViewport } from './overlays.js';
 import { StateMirror, hoverChainAt } from './states.js';
 import { caretGeometry, hasCaret } from './caret.js';
 import { markJoin } from './join_timing.js';
+import { FIRST_STEP_NODES, FIRST_VIEW_CHECKS, firstViewComplete } from './first_view.js';
 
 /** @typedef {import('../sdk/protocol.js').Snapshot} Snapshot */
 /** @typedef {import('../sdk/protocol.js').Frame} Frame */
@@ -43,6 +44,8 @@ export const POINTER_INTERVAL_MS = 50;
 export const SCROLL_INTERVAL_MS = 80;
 /** How long a new shell document may take to load before building in place. */
 const SHELL_TIMEOUT_MS = 3000;
+/** How long the rest of a page built in two steps waits for the first part's paint, at most. */
+const PAINT_WAIT_MS = 100;
 /** The shell loaded before the first page arrives: what nearly every site uses. */
 const PRELOADED_MODE = 'standards';
 const PRELOADED_CHARSET = 'UTF-8';
@@ -92,6 +95,38 @@ export function throttle(fn, ms) {
       }, Math.max(0, wait));
     }
   };
+}
+
+/**
+ * Resolves once the next frame has been painted: a task queued from an animation frame callback
+ * runs after that frame's style, layout and paint. Pages in the background run no animation
+ * frames; a timer stands in.
+ * @param {Window | null} win
+ * @returns {Promise<void>}
+ */
+function afterNextPaint(win) {
+  return new Promise((resolve) => {
+    if (!win || typeof win.requestAnimationFrame !== 'function' || typeof MessageChannel !== 'function') {
+      setTimeout(resolve, 0);
+      return;
+    }
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(finish, PAINT_WAIT_MS);
+    win.requestAnimationFrame(() => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        finish();
+      };
+      channel.port2.postMessage(null);
+    });
+  });
 }
 
 /**
@@ -470,8 +505,8 @@ export class Viewer {
     for (const scroll of snapshot.scroll ?? []) this.appliedScroll.set(scroll.id, { x: scroll.x, y: scroll.y });
     this.pendingEdits.clear();
     this.composing = null;
-    const result = this.rebuilder.build(snapshot, doc);
-    markJoin('built');
+    const result = this.buildFirstView(snapshot, doc);
+    markJoin('view');
     this.doc.defaultView?.requestAnimationFrame?.(() => markJoin('frame'));
     this.hasPage = result.ok;
     this.states.attach(doc);
@@ -480,6 +515,40 @@ export class Viewer {
     this.customerFocused(snapshot.focus?.id ?? null);
     this.hooks.page({ url: snapshot.url, title: snapshot.title ?? '' });
     this.scheduleOutlines();
+    if (result.ok && this.rebuilder.hasRest()) {
+      // The customer's viewport is built: let it be painted, then build the rest. Frames that
+      // follow the snapshot wait in the queue until the page is whole.
+      await afterNextPaint(this.doc.defaultView);
+      if (this.rebuilder.document === doc && this.rebuilder.hasRest()) {
+        this.check(this.rebuilder.buildMore());
+        this.customerFocused(snapshot.focus?.id ?? null);
+        this.scheduleOutlines();
+      }
+    }
+    markJoin('built');
+  }
+
+  /**
+   * Builds a snapshot's page; a big one in two steps: first the nodes in document order until
+   * they show everything in the customer's viewport (first_view.js), in steps that double, and
+   * the rest is left for `rebuilder.buildMore` (`rebuilder.hasRest()`).
+   * @param {Snapshot} snapshot
+   * @param {Document} doc
+   * @returns {ApplyResult}
+   */
+  buildFirstView(snapshot, doc) {
+    // Nobody sees a page in the background, and its animation frames do not run there.
+    const hidden = this.doc.visibilityState === 'hidden';
+    let step = hidden ? Infinity : FIRST_STEP_NODES;
+    let result = this.rebuilder.build(snapshot, doc, step);
+    for (let checks = 1; result.ok && this.rebuilder.hasRest(); checks++) {
+      this.rebuilder.restoreView();
+      if (firstViewComplete(this.rebuilder, this.viewport.h)) break;
+      // Each check lays out what is built; after a few, the page is built at once.
+      step = checks < FIRST_VIEW_CHECKS ? step * 2 : Infinity;
+      result = this.rebuilder.buildMore(step);
+    }
+    return result;
   }
 
   /**
@@ -581,6 +650,7 @@ export class Viewer {
   /** Forgets the page (session over). */
   clear() {
     this.hasPage = false;
+    this.rebuilder.dropRest();
     this.customerPointer = null;
     this.focusId = null;
     this.overlay.clear();
