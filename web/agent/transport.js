@@ -42,6 +42,9 @@ import { FrameReader, FrameWriter, agreed, offerFor } from '../sdk/transport/wir
  * @property {(status: TransportStatus, detail?: string) => void} [onStatus]
  * @property {(ms: number) => void} [onRtt]
  * @property {(url: string) => SocketLike} [connect] Opens a socket (default: `new WebSocket`).
+ * @property {SocketLike} [socket] A socket to `url` opened ahead (while the join request was
+ *   under way), for the first attempt: its handshake is then done or under way. Later attempts
+ *   open their own.
  * @property {() => number} [now]
  * @property {(fn: () => void, ms: number) => unknown} [setTimer]
  * @property {(handle: unknown) => void} [clearTimer]
@@ -105,6 +108,8 @@ export class Transport {
     this.reader = null;
     /** What this socket's hello offered. @type {string[] | undefined} */
     this.offered = undefined;
+    /** @type {SocketLike | null} the socket opened ahead, until the first attempt takes it */
+    this.early = options.socket ?? null;
   }
 
   /** Opens the first connection. */
@@ -157,6 +162,8 @@ export class Transport {
   /** Closes for good. */
   close() {
     this.stopped = true;
+    this.early?.close();
+    this.early = null;
     this.clearAllTimers();
     const socket = this.socket;
     this.detach();
@@ -168,13 +175,20 @@ export class Transport {
 
   open() {
     this.welcomed = false;
+    const early = this.early;
+    this.early = null;
     /** @type {SocketLike} */
     let socket;
-    try {
-      socket = this.options.connect ? this.options.connect(this.options.url) : /** @type {SocketLike} */ (/** @type {unknown} */ (new WebSocket(this.options.url)));
-    } catch {
-      this.scheduleReconnect();
-      return;
+    if (early && (early.readyState === 0 || early.readyState === 1)) {
+      socket = early;
+    } else {
+      early?.close();
+      try {
+        socket = this.options.connect ? this.options.connect(this.options.url) : /** @type {SocketLike} */ (/** @type {unknown} */ (new WebSocket(this.options.url)));
+      } catch {
+        this.scheduleReconnect();
+        return;
+      }
     }
     this.socket = socket;
     this.writer = new FrameWriter((data) => socket.send(data));
@@ -182,7 +196,7 @@ export class Transport {
       if (this.socket === socket) this.receive(text);
     });
     this.offered = this.options.compression === false ? undefined : offerFor(socket);
-    socket.onopen = () => {
+    const sayHello = () => {
       if (this.socket !== socket) return;
       this.lastReceived = this.now();
       /** @type {import('../sdk/protocol.js').Hello} */
@@ -190,6 +204,7 @@ export class Transport {
       if (this.offered) hello.z = this.offered;
       this.write('hello', 0, hello);
     };
+    socket.onopen = sayHello;
     socket.onmessage = (ev) => {
       if (this.socket !== socket) return;
       this.reader?.read(ev.data);
@@ -202,6 +217,7 @@ export class Transport {
     socket.onerror = () => {
       // onclose follows and decides.
     };
+    if (socket.readyState === 1) sayHello(); // opened ahead, and already open
   }
 
   detach() {

@@ -57,6 +57,16 @@ function byId(doc, id) {
 
 /** How long to wait for the desk to hear whether a call ended or went on (transfer, conference). */
 const CALL_STATE_GRACE_MS = 1_000;
+/** Where the co-browse socket is unless a join's answer says otherwise. */
+const DEFAULT_WS_PATH = '/ws/v1';
+
+/**
+ * A socket opened while a join request is under way, so its handshake is done by the time the
+ * join's token arrives for `hello`.
+ * @typedef {object} SocketAhead
+ * @property {string} url
+ * @property {import('./transport.js').SocketLike} socket
+ */
 
 export class Workspace {
   /**
@@ -303,20 +313,25 @@ export class Workspace {
     startJoinTimeline();
     /** @type {StagedViewer | null} */
     let staged = null;
+    /** @type {SocketAhead | null} */
+    let ahead = null;
     try {
       const request = role === 'observer' ? this.api.watch(id) : this.api.join(id);
       request.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
+      ahead = this.openSocketAhead();
       const proxy = (await (this.proxyReady ?? Promise.resolve(false))) ? proxyUrlFor(this.origin()) : undefined;
       // While the server answers, the viewer (its iframe and the page's shell document) is set
       // up, so the page can be built the moment it arrives.
       staged = this.stageViewer(role, proxy);
       const grant = await request;
       markJoin('granted');
-      this.open(grant.session || id, grant.token, grant.ws_url || '/ws/v1', role === 'agent' && grant.write_mode_allowed, role, proxy, staged.viewer);
+      this.open(grant.session || id, grant.token, grant.ws_url || DEFAULT_WS_PATH, role === 'agent' && grant.write_mode_allowed, role, proxy, staged.viewer, ahead);
       staged = null;
+      ahead = null;
       el.sessionInput.value = '';
     } catch (err) {
       staged?.undo();
+      ahead?.socket.close();
       el.joinError.textContent = explainJoinError(err);
       if (how.fromDesk) this.say(`Co-browse ${formatSessionId(id)} could not open: ${explainJoinError(err)}`, 'warning');
       if (err instanceof ApiError && err.code === 'unauthenticated') this.signedOutElsewhere();
@@ -326,6 +341,20 @@ export class Workspace {
       el.watchButton.disabled = false;
     }
     if (!this.session) void this.warmViewer(); // a failed join may have used up the spare
+  }
+
+  /**
+   * Opens the co-browse socket at its usual address ahead of the join's answer; it says nothing
+   * until the answer's token is there (the server waits for `hello`).
+   * @returns {SocketAhead | null}
+   */
+  openSocketAhead() {
+    const url = socketUrl(DEFAULT_WS_PATH, this.location);
+    try {
+      return { url, socket: /** @type {import('./transport.js').SocketLike} */ (/** @type {unknown} */ (new WebSocket(url))) };
+    } catch {
+      return null; // the transport opens its own
+    }
   }
 
   /** The workspace's own origin (where the resource proxy is). */
@@ -341,14 +370,20 @@ export class Workspace {
    * @param {'agent' | 'observer'} [role]
    * @param {(absolute: string) => string} [proxy] maps resource URLs to the resource proxy
    * @param {Viewer} [staged] a viewer set up for this role and proxy while the join was under way
+   * @param {SocketAhead | null} [ahead] a socket opened while the join was under way
    */
-  open(id, token, wsUrl, writeAllowed, role = 'agent', proxy, staged) {
+  open(id, token, wsUrl, writeAllowed, role = 'agent', proxy, staged, ahead) {
     const el = this.el;
-    // The socket opens first, so its handshake, the welcome and the page travel while the viewer
-    // and the toolbar are set up below. No frame can arrive before this task ends, and by then
-    // `this.session` holds the new session.
+    // The socket opens first (or says hello at once, when it was opened ahead), so its
+    // handshake, the welcome and the page travel while the viewer and the toolbar are set up
+    // below. No frame can arrive before this task ends, and by then `this.session` holds the new
+    // session.
+    const url = socketUrl(wsUrl, this.location);
+    const socket = ahead && ahead.url === url ? ahead.socket : undefined;
+    if (ahead && !socket) ahead.socket.close(); // the server named another address
     const transport = new Transport({
-      url: socketUrl(wsUrl, this.location),
+      url,
+      socket,
       session: id,
       token,
       onFrame: (frame) => this.onFrame(frame),

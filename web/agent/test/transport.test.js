@@ -192,3 +192,46 @@ test('socket URLs follow the page scheme', () => {
   assert.equal(socketUrl('/ws/v1', { protocol: 'http:', host: 'localhost:8080' }), 'ws://localhost:8080/ws/v1');
   assert.equal(socketUrl('wss://x/ws', { protocol: 'http:', host: 'y' }), 'wss://x/ws');
 });
+
+test('a socket opened ahead carries the first hello, at once when it is already open', () => {
+  /** @param {FakeSocket} ahead @param {FakeSocket[]} opened */
+  const transportWith = (ahead, opened) =>
+    new Transport({
+      url: 'ws://h/ws/v1',
+      socket: /** @type {SocketLike} */ (ahead),
+      session: '123456789',
+      token: 'tok',
+      onFrame: () => {},
+      connect: (url) => {
+        const s = new FakeSocket(url);
+        opened.push(s);
+        return /** @type {SocketLike} */ (s);
+      },
+    });
+
+  const open = new FakeSocket('ws://h/ws/v1');
+  open.readyState = 1;
+  /** @type {FakeSocket[]} */
+  const none = [];
+  transportWith(open, none).start();
+  assert.equal(none.length, 0, 'no second socket');
+  assert.deepEqual(open.frames()[0], ['hello', 0, { v: 1, session: '123456789', token: 'tok', ack: 0 }]);
+
+  const connecting = new FakeSocket('ws://h/ws/v1');
+  const transport = transportWith(connecting, none);
+  transport.start();
+  assert.equal(connecting.sent.length, 0, 'hello waits for the handshake');
+  connecting.open();
+  assert.equal(connecting.frames()[0][0], 'hello');
+  assert.equal(none.length, 0);
+  transport.close();
+
+  const closed = new FakeSocket('ws://h/ws/v1');
+  closed.readyState = 3;
+  /** @type {FakeSocket[]} */
+  const opened = [];
+  transportWith(closed, opened).start();
+  assert.equal(opened.length, 1, 'a socket that closed while waiting is replaced');
+  opened[0].open();
+  assert.equal(opened[0].frames()[0][0], 'hello');
+});
