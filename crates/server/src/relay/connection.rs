@@ -34,6 +34,9 @@ pub const ACK_EVERY: u64 = 32;
 const MAX_BATCH_FRAMES: usize = 64;
 const MAX_BATCH_BYTES: usize = 256 * 1024;
 
+/// A frame at least this large is written after the frames queued ahead of it have been flushed.
+const FLUSH_BEFORE_BYTES: usize = 64 * 1024;
+
 /// Malformed or misdirected frames tolerated on one connection before it counts as broken.
 pub const MAX_REFUSALS: u32 = 64;
 
@@ -381,6 +384,11 @@ async fn write_batch(
         written.feed(socket, &Frame::Ack(Ack { a }).encode(0), None);
     }
     for text in batch.iter() {
+        if text.len() >= FLUSH_BEFORE_BYTES && written.frames > 0 {
+            // What is queued ahead of a page goes out before the page is compressed: a joining
+            // agent's `welcome` should not wait the milliseconds a large snapshot takes.
+            socket.flush().await?;
+        }
         written.feed(socket, text, compression);
     }
     if batch.capacity() > 8 {
