@@ -187,15 +187,15 @@ impl WebSocket {
             let used = self.take_frames(bytes)?;
             let rest = &bytes[used..];
             if !rest.is_empty() && !self.read_done {
-                // Reserve the whole frame at once when its header says how long it is.
                 let whole = frame::parse_client_header(rest, self.max_message)?.map_or(rest.len(), |h| h.frame_len());
-                self.partial.reserve_exact(whole);
+                self.partial.reserve_exact(reservation(whole, rest.len()));
                 self.partial.extend_from_slice(rest);
             }
             return Ok(());
         }
         if let Some(header) = frame::parse_client_header(&self.partial, self.max_message)? {
-            self.partial.reserve_exact(header.frame_len().saturating_sub(self.partial.len()));
+            let have = self.partial.len() + bytes.len();
+            self.partial.reserve_exact(reservation(header.frame_len(), have).saturating_sub(self.partial.len()));
         }
         self.partial.extend_from_slice(bytes);
         let partial = std::mem::take(&mut self.partial);
@@ -306,6 +306,13 @@ impl WebSocket {
         }
         Poll::Ready(Ok(()))
     }
+}
+
+/// How much room to make for a frame of `whole` bytes of which `have` have arrived: all of it,
+/// but never more than a read or two ahead of what arrived, so a client that announces a large
+/// frame and then sends nothing costs memory only for the bytes it sent.
+fn reservation(whole: usize, have: usize) -> usize {
+    whole.min(have.saturating_add(2 * READ_CHUNK))
 }
 
 /// A whole message's payload as the message it is.
@@ -454,6 +461,19 @@ mod tests {
         client.read_exact(&mut got).await.unwrap();
         assert_eq!(&got[..5], [0x81, 3, b'o', b'n', b'e']);
         assert_eq!(&got[5..9], [0x82, 126, 0x27, 0x10]);
+    }
+
+    #[tokio::test]
+    async fn announcing_a_large_frame_reserves_only_what_arrived_and_a_little_more() {
+        let (mut socket, mut client) = pair(8 << 20);
+        let frame = client_frame(true, OpCode::Binary, &vec![7; 4 << 20], MASK);
+        client.write_all(&frame[..1000]).await.unwrap();
+        assert!(tokio::time::timeout(std::time::Duration::from_millis(20), socket.recv()).await.is_err());
+        assert!(socket.partial.capacity() <= 1000 + 2 * READ_CHUNK, "{}", socket.partial.capacity());
+        let writer = tokio::spawn(async move { client.write_all(&frame[1000..]).await.map(|()| client) });
+        let Message::Binary(got) = socket.recv().await.unwrap().unwrap() else { panic!("binary expected") };
+        assert_eq!(got.len(), 4 << 20);
+        drop(writer.await.unwrap().unwrap());
     }
 
     #[tokio::test]
