@@ -222,20 +222,11 @@ export class Rebuilder {
     this.view = { scroll: snapshot.scroll ?? [], focus: snapshot.focus ?? null };
     this.resolve = urlResolver(baseUrlOf(snapshot.url, snapshot.doc), this.proxy);
     if (!snapshot.doc || snapshot.doc.k !== 'd') return fail('snapshot has no document node');
-    this.budget = budget;
-    try {
-      this.fillDocument(doc, snapshot.doc);
+    const root = snapshot.doc;
+    return this.buildStep(budget, () => {
+      this.fillDocument(doc, root);
       this.keepCuts();
-      this.flushFrames();
-    } catch (err) {
-      this.rest = [];
-      return fail(`snapshot: ${messageOf(err)}`);
-    } finally {
-      this.budget = Infinity;
-      this.cuts = [];
-    }
-    if (!this.hasRest()) this.restoreView();
-    return OK;
+    });
   }
 
   /**
@@ -247,8 +238,7 @@ export class Rebuilder {
   buildMore(budget = Infinity) {
     const doc = this.document;
     if (!doc) return fail('no page yet');
-    this.budget = budget;
-    try {
+    return this.buildStep(budget, () => {
       while (this.rest.length > 0 && this.budget > 0) {
         const top = this.rest[this.rest.length - 1];
         // Built apart and put into the document at once, as a whole page is.
@@ -262,6 +252,21 @@ export class Rebuilder {
         if (top.next >= top.children.length) this.rest.pop();
         this.keepCuts(); // where this step stopped inside the last child, if it did
       }
+    });
+  }
+
+  /**
+   * Runs one step of building a page within `budget` nodes: `work` builds, then frames' pages
+   * are flushed; a failure drops what was left to build. Once nothing is left, the snapshot's
+   * scroll positions and focus are restored.
+   * @param {number} budget
+   * @param {() => void} work
+   * @returns {ApplyResult}
+   */
+  buildStep(budget, work) {
+    this.budget = budget;
+    try {
+      work();
       this.flushFrames();
     } catch (err) {
       this.rest = [];

@@ -38,13 +38,19 @@ async fn handshakes_are_checked() {
     assert!(version["message"].as_str().unwrap().contains("version 1"), "the message says what the server speaks");
 }
 
+/// Two active sessions whose agents have their page: one to misbehave in, one to stay undisturbed.
+async fn two_sessions(server: &Server) -> [Client; 4] {
+    let (_, customer, mut agent) = active_session(server).await;
+    let (_, other_customer, mut other_agent) = active_session_for(server, "bob").await;
+    agent.expect("snapshot").await;
+    other_agent.expect("snapshot").await;
+    [customer, agent, other_customer, other_agent]
+}
+
 #[tokio::test]
 async fn bad_frames_are_refused_and_nothing_else_is_disturbed() {
     let server = Server::start_with(|c| c.limits.max_frame_bytes = 64 * 1024).await;
-    let (_, mut customer, mut agent) = active_session(&server).await;
-    let (_, mut other_customer, mut other_agent) = active_session_for(&server, "bob").await;
-    agent.expect("snapshot").await;
-    other_agent.expect("snapshot").await;
+    let [mut customer, mut agent, mut other_customer, mut other_agent] = two_sessions(&server).await;
 
     let bad: Vec<(String, &str)> = vec![
         ("{\"oops\"".into(), "bad_frame"),
@@ -164,10 +170,7 @@ async fn an_agent_token_from_the_site_origin_is_refused_without_disturbing_the_a
 #[tokio::test]
 async fn a_frame_far_beyond_the_limit_closes_only_its_connection_and_says_why() {
     let server = Server::start_with(|c| c.limits.max_frame_bytes = 16 * 1024).await;
-    let (_, mut customer, mut agent) = active_session(&server).await;
-    let (_, mut other_customer, mut other_agent) = active_session_for(&server, "bob").await;
-    agent.expect("snapshot").await;
-    other_agent.expect("snapshot").await;
+    let [mut customer, _agent, mut other_customer, mut other_agent] = two_sessions(&server).await;
 
     // Beyond twice the limit the socket stops reading at the frame's header.
     customer.send_text(&format!("[\"nav\",5,{{\"url\":\"{}\"}}]", "u".repeat(40 * 1024))).await;

@@ -6,6 +6,19 @@
 import { absoluteCssUrls } from './urls.js';
 
 /**
+ * A sheet's rules, or null when the page may not read them (a sheet of another origin throws).
+ * @param {CSSStyleSheet} sheet
+ * @returns {CSSRuleList | null}
+ */
+function readableRules(sheet) {
+  try {
+    return sheet.cssRules;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The CSS text of a sheet read from its rules, with URLs made absolute against the sheet's own
  * address. Null when the sheet cannot be read (cross-origin).
  * @param {CSSStyleSheet} sheet
@@ -13,12 +26,8 @@ import { absoluteCssUrls } from './urls.js';
  * @returns {string | null}
  */
 export function sheetText(sheet, fallbackBase) {
-  let rules;
-  try {
-    rules = sheet.cssRules;
-  } catch {
-    return null;
-  }
+  const rules = readableRules(sheet);
+  if (!rules) return null;
   let text = '';
   for (let i = 0; i < rules.length; i++) {
     text += (i > 0 ? '\n' : '') + rules[i].cssText;
@@ -37,12 +46,8 @@ export function sheetText(sheet, fallbackBase) {
  * @returns {boolean}
  */
 export function changedBeforeWatching(sheet, style) {
-  let rules;
-  try {
-    rules = sheet.cssRules;
-  } catch {
-    return false;
-  }
+  const rules = readableRules(sheet);
+  if (!rules) return false;
   const text = style.textContent ?? '';
   if (text.trim() === '') return rules.length > 0;
   const Sheet = /** @type {typeof CSSStyleSheet | undefined} */ (style.ownerDocument.defaultView?.CSSStyleSheet);

@@ -145,6 +145,7 @@ impl QueueReceiver {
     }
 
     /// The next frame alone; `None` once the sender is gone and nothing is left.
+    #[cfg(test)]
     pub async fn recv(&mut self) -> Option<FrameText> {
         let mut one = Vec::with_capacity(1);
         self.recv_batch(&mut one, 1, usize::MAX).await.then(|| one.remove(0))

@@ -180,18 +180,18 @@ async fn run(
 
     loop {
         tokio::select! {
-            more = queue.frames.recv_batch(&mut batch, MAX_BATCH_FRAMES, MAX_BATCH_BYTES) => match more {
-                true => match timeout(write_timeout, write_batch(socket, &mut batch, compression, timers.ack_pending())).await {
-                    Ok(Ok(written)) => {
-                        state.metrics.frames_out(written.frames, written.compressed, written.bytes, written.wire)
-                    }
-                    _ => return None,
-                },
-                false => {
+            more = queue.frames.recv_batch(&mut batch, MAX_BATCH_FRAMES, MAX_BATCH_BYTES) => {
+                if !more {
                     if let Some(words) = queue.last_words.get() {
                         send!(words.clone());
                     }
                     return None;
+                }
+                match timeout(write_timeout, write_batch(socket, &mut batch, compression, timers.ack_pending())).await {
+                    Ok(Ok(written)) => {
+                        state.metrics.frames_out(written.frames, written.compressed, written.bytes, written.wire)
+                    }
+                    _ => return None,
                 }
             },
             inbound = socket.recv() => {

@@ -72,16 +72,27 @@ impl Upgrade {
 
 /// Why a request is not a WebSocket upgrade.
 #[derive(Debug)]
-pub struct NotAnUpgrade(&'static str);
+pub enum NotAnUpgrade {
+    /// Not a usable upgrade request: 400.
+    Bad(&'static str),
+    /// A WebSocket version other than 13: 426, naming the version we speak.
+    Version,
+}
 
 impl IntoResponse for NotAnUpgrade {
     fn into_response(self) -> Response {
-        let status = if self.0.contains("version") { StatusCode::UPGRADE_REQUIRED } else { StatusCode::BAD_REQUEST };
-        let mut response = ApiError::new(status, ErrorCode::InvalidRequest, self.0).into_response();
-        if status == StatusCode::UPGRADE_REQUIRED {
-            response.headers_mut().insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        match self {
+            Self::Bad(message) => {
+                ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, message).into_response()
+            }
+            Self::Version => {
+                let message = "only WebSocket version 13 is supported";
+                let mut response =
+                    ApiError::new(StatusCode::UPGRADE_REQUIRED, ErrorCode::InvalidRequest, message).into_response();
+                response.headers_mut().insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+                response
+            }
         }
-        response
     }
 }
 
@@ -93,7 +104,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
         let on_upgrade = parts
             .extensions
             .remove::<OnUpgrade>()
-            .ok_or(NotAnUpgrade("this connection cannot be upgraded to a WebSocket"))?;
+            .ok_or(NotAnUpgrade::Bad("this connection cannot be upgraded to a WebSocket"))?;
         Ok(Self { on_upgrade, accept, max_message: DEFAULT_MAX_MESSAGE })
     }
 }
@@ -101,7 +112,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
 /// Checks the upgrade request's headers and returns the `Sec-WebSocket-Accept` value.
 fn check_request(method: &Method, headers: &HeaderMap) -> Result<HeaderValue, NotAnUpgrade> {
     if method != Method::GET {
-        return Err(NotAnUpgrade("a WebSocket upgrade is a GET request"));
+        return Err(NotAnUpgrade::Bad("a WebSocket upgrade is a GET request"));
     }
     let has_token = |name: header::HeaderName, token: &str| {
         headers
@@ -112,15 +123,17 @@ fn check_request(method: &Method, headers: &HeaderMap) -> Result<HeaderValue, No
             .any(|part| part.trim().eq_ignore_ascii_case(token))
     };
     if !has_token(header::CONNECTION, "upgrade") || !has_token(header::UPGRADE, "websocket") {
-        return Err(NotAnUpgrade("this endpoint speaks WebSocket: send Connection: upgrade and Upgrade: websocket"));
+        return Err(NotAnUpgrade::Bad(
+            "this endpoint speaks WebSocket: send Connection: upgrade and Upgrade: websocket",
+        ));
     }
     if headers.get(header::SEC_WEBSOCKET_VERSION).is_none_or(|version| version != "13") {
-        return Err(NotAnUpgrade("only WebSocket version 13 is supported"));
+        return Err(NotAnUpgrade::Version);
     }
     let key = headers
         .get(header::SEC_WEBSOCKET_KEY)
         .filter(|key| base64::engine::general_purpose::STANDARD.decode(key.as_bytes()).is_ok_and(|raw| raw.len() == 16))
-        .ok_or(NotAnUpgrade("Sec-WebSocket-Key must be 16 bytes in base64"))?;
+        .ok_or(NotAnUpgrade::Bad("Sec-WebSocket-Key must be 16 bytes in base64"))?;
     Ok(accept_value(key.as_bytes()))
 }
 
@@ -166,6 +179,9 @@ mod tests {
             headers.insert(name.clone(), HeaderValue::from_static(value));
             assert!(check_request(&Method::GET, &headers).is_err(), "{name}: {value}");
         }
+        let mut old_version = upgrade_headers();
+        old_version.insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("8"));
+        assert!(matches!(check_request(&Method::GET, &old_version), Err(NotAnUpgrade::Version)));
         let mut missing_key = upgrade_headers();
         missing_key.remove(header::SEC_WEBSOCKET_KEY);
         assert!(check_request(&Method::GET, &missing_key).is_err());

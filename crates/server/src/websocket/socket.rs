@@ -129,7 +129,7 @@ impl WebSocket {
     }
 
     /// Queues a close frame; nothing can be sent after it.
-    pub fn feed_close(&mut self, code: u16, reason: &str) {
+    fn feed_close(&mut self, code: u16, reason: &str) {
         if !self.close_sent {
             frame::write_server_frame(&mut self.out, OpCode::Close, &frame::close_payload(code, reason));
             self.close_sent = true;

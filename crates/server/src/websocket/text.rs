@@ -21,10 +21,6 @@ impl Utf8Text {
         unsafe { std::str::from_utf8_unchecked(&self.0) }
     }
 
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
     pub fn len(&self) -> usize {
         self.0.len()
     }
