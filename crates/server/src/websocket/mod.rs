@@ -11,10 +11,14 @@
 //! - `handshake.rs`: the upgrade request's checks and the `101` answer, as an axum extractor;
 //! - `frame.rs`: frame headers, masking, close payloads (pure, tested byte by byte);
 //! - `socket.rs`: the socket: whole messages in, batched frames out;
-//! - `text.rs`: UTF-8 text shared between a replay ring and a send queue without copying.
+//! - `text.rs`: UTF-8 text shared between a replay ring and a send queue without copying;
+//! - `properties.rs` (tests only): generated fragmentations, read splits and noise against the
+//!   socket, in place of a conformance suite.
 
 mod frame;
 mod handshake;
+#[cfg(test)]
+mod properties;
 mod socket;
 mod text;
 
