@@ -141,6 +141,10 @@ pub struct StepResult {
     pub latency_by_kind: Vec<(String, Latency)>,
     /// Agent→customer pointer latency.
     pub latency_to_customer: Latency,
+    /// How late the generator ran its send ticks (its own backlog, not the server's).
+    pub generator_send_lag: Latency,
+    /// Customer→agent latency per second of the window.
+    pub seconds: Vec<crate::stats::SecondTally>,
     /// Loss.
     pub loss: Loss,
     /// The server (absent when its pid is unknown).
@@ -408,6 +412,8 @@ fn summarize(input: SummaryInput<'_>) -> StepResult {
         latency: stats.to_agent_summary(),
         latency_by_kind: stats.per_kind(),
         latency_to_customer: stats.to_customer_summary(),
+        generator_send_lag: stats.send_lag_summary(),
+        seconds: stats.seconds(),
         loss,
         server,
         generator_cpu_percent,

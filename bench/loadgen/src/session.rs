@@ -309,10 +309,11 @@ pub async fn run_side(
             return true;
         }
         tokio::select! {
-            _ = ticks.tick() => {
+            due = ticks.tick() => {
                 if *phase.borrow() != Phase::Run {
                     continue;
                 }
+                stats.send_lag(due.elapsed().as_micros() as u64);
                 if system == System::Cobrowse && inbox.unacked > 0 {
                     inbox.unacked = 0;
                     let text = ack_text(inbox.last_server_seq);

@@ -58,8 +58,27 @@ pub struct Stats {
     pub kind_bytes: [AtomicU64; 4],
     /// Count of stamped frames sent per kind during the window.
     pub kind_count: [AtomicU64; 4],
+    /// How late the generator ran each send tick, recorded during the window: when it is large
+    /// the generator, not the server, is what delays frames.
+    pub send_lag: Mutex<Histogram<u64>>,
+    /// Customer→agent latency per second of the window: shows whether the tail is steady or
+    /// comes from stalls.
+    pub seconds: Mutex<Vec<SecondTally>>,
+    /// `now_micros` when the window opened.
+    pub window_start_micros: AtomicU64,
     /// First error messages, for the report.
     pub first_errors: Mutex<Vec<String>>,
+}
+
+/// One second of the window.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct SecondTally {
+    /// Frames received in this second.
+    pub count: u64,
+    /// Of those, frames that took longer than 25 ms.
+    pub over_25ms: u64,
+    /// The slowest, microseconds.
+    pub max_us: u64,
 }
 
 fn histogram() -> Mutex<Histogram<u64>> {
@@ -94,6 +113,9 @@ impl Stats {
             window_agent_frames: AtomicU64::new(0),
             kind_bytes: Default::default(),
             kind_count: Default::default(),
+            send_lag: histogram(),
+            seconds: Mutex::new(Vec::new()),
+            window_start_micros: AtomicU64::new(0),
             first_errors: Mutex::new(Vec::new()),
         }
     }
@@ -137,8 +159,26 @@ impl Stats {
             return;
         }
         let histogram = if to_agent { &self.to_agent[kind.index()] } else { &self.to_customer };
-        let mut histogram = histogram.lock().unwrap_or_else(|p| p.into_inner());
-        histogram.saturating_record(latency.max(1));
+        histogram.lock().unwrap_or_else(|p| p.into_inner()).saturating_record(latency.max(1));
+        if to_agent {
+            let second =
+                (self.now_micros().saturating_sub(self.window_start_micros.load(Relaxed)) / 1_000_000) as usize;
+            let mut seconds = self.seconds.lock().unwrap_or_else(|p| p.into_inner());
+            if seconds.len() <= second {
+                seconds.resize(second + 1, SecondTally::default());
+            }
+            let tally = &mut seconds[second];
+            tally.count += 1;
+            tally.over_25ms += u64::from(latency > 25_000);
+            tally.max_us = tally.max_us.max(latency);
+        }
+    }
+
+    /// A send tick ran `lag` microseconds after it was due.
+    pub fn send_lag(&self, lag: u64) {
+        if self.in_window() {
+            self.send_lag.lock().unwrap_or_else(|p| p.into_inner()).saturating_record(lag.max(1));
+        }
     }
 
     /// Keeps the first few error descriptions for the report.
@@ -151,7 +191,9 @@ impl Stats {
 
     /// Resets the window's histograms and counters (at the start of the window).
     pub fn reset_window(&self) {
-        for h in self.to_agent.iter().chain(std::iter::once(&self.to_customer)) {
+        self.seconds.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.window_start_micros.store(self.now_micros(), Relaxed);
+        for h in self.to_agent.iter().chain([&self.to_customer, &self.send_lag]) {
             h.lock().unwrap_or_else(|p| p.into_inner()).reset();
         }
         for c in [
@@ -184,6 +226,16 @@ impl Stats {
             .zip(&self.to_agent)
             .map(|(name, h)| ((*name).to_owned(), Latency::of(&h.lock().unwrap_or_else(|p| p.into_inner()))))
             .collect()
+    }
+
+    /// How late the generator's send ticks ran.
+    pub fn send_lag_summary(&self) -> Latency {
+        Latency::of(&self.send_lag.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The per-second tallies of the window.
+    pub fn seconds(&self) -> Vec<SecondTally> {
+        self.seconds.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// Latency summary agent→customer.
