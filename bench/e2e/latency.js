@@ -22,7 +22,10 @@
 // animation frame, whole page built.
 //
 // The server is pinned to core 0; bench/e2e.sh runs this script, Chromium and the load generator
-// on core 1.
+// on core 1. The idle joins run twice: with both pages in that one browser, and with the
+// customer's page in a second browser on core 0, so that the agent's browser has a core to
+// itself as it has on an agent's computer (on one core every hop of a join, between the pages,
+// Chromium's network process and the server, waits for the core).
 // Usage: node bench/e2e/latency.js [--changes 2000] [--interval 20] [--load-sessions 2500]
 //        [--joins 15] [--skip-load]
 // BENCH_AGENT_DIR=/path/to/web/agent serves the workspace from that directory instead of the
@@ -328,6 +331,19 @@ async function main() {
     result.join_idle = await joinRuns(contexts, cb.base, site.origin);
     console.log('  ', JSON.stringify(result.join_idle));
 
+    // The same joins with the customer's page in a browser of its own on the server's core, as
+    // it is in use (the customer's device is not the agent's): the agent's browser then has its
+    // core to itself, as it would have the agent's computer.
+    console.log(`join time: ${JOINS} joins, the customer's browser apart on core 0 (idle)`);
+    const apart = await launchBrowser({ core: 0 });
+    try {
+      const customer = await apart.newContext({ viewport: { width: 1280, height: 800 } });
+      result.join_apart = await joinRuns({ customer, agent: contexts.agent }, cb.base, site.origin);
+    } finally {
+      await apart.close();
+    }
+    console.log('  ', JSON.stringify(result.join_apart));
+
     console.log(`latency at idle: ${CHANGES} changes every ${INTERVAL} ms`);
     const idle = await latencyRun(contexts, cb.base, site.origin, 'idle');
     result.latency_idle = { ...summarize(idle.latencies), missing: idle.missing, seconds: idle.seconds, visibility: idle.visibility };
@@ -362,6 +378,9 @@ async function main() {
   writeResults('e2e', result, markdown(result));
 }
 
+/** The join runs: a row name and the result's key. */
+const JOIN_RUNS = [['idle, one browser on core 1', 'join_idle'], ['idle, the customer\'s browser apart on core 0', 'join_apart'], ['under load, one browser on core 1', 'join_load']];
+
 /** @param {Record<string, any>} r */
 function markdown(r) {
   const rows = [];
@@ -378,14 +397,14 @@ function markdown(r) {
     rows.push(`\nLoad during the loaded run: ${r.load.sessions_held} sessions held, ${r.load.frames_per_sec} frames/s, relay p99 ${r.load.relay_latency.p99_ms} ms, server CPU ${r.load.server?.cpu_percent}% of its core, generator CPU ${r.load.generator_cpu_percent}%.`);
   }
   rows.push('\n## Join time (6,000-element page)\n');
-  rows.push('"Viewport painted": the customer\'s viewport is on screen (the first step of a page built in two steps). "Whole page painted": the page\'s last element is on screen (`first_paint` in the JSON).\n');
+  rows.push('"Viewport painted": the customer\'s viewport is on screen (the first step of a page built in two steps). "Whole page painted": the page\'s last element is on screen (`first_paint` in the JSON). "One browser on core 1": both pages and every Chromium process share one core; "apart": the customer\'s page runs in a second browser on the server\'s core, so the agent\'s browser has a core to itself.\n');
   rows.push('| run | joins | elements | viewport painted p50 ms | p95 ms | DOM applied p50 ms | p95 ms | whole page painted p50 ms | p95 ms | max ms |');
   rows.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const [name, key] of [['idle', 'join_idle'], ['under load', 'join_load']]) {
+  for (const [name, key] of JOIN_RUNS) {
     const j = r[key];
     if (j) rows.push(`| ${name} | ${j.joins} | ${j.elements} | ${j.view_painted.p50_ms} | ${j.view_painted.p95_ms} | ${j.dom_applied.p50_ms} | ${j.dom_applied.p95_ms} | ${j.first_paint.p50_ms} | ${j.first_paint.p95_ms} | ${j.first_paint.max_ms} |`);
   }
-  const phased = [['idle', 'join_idle'], ['under load', 'join_load']].filter(([, key]) => r[key]?.phases_p50_ms && Object.keys(r[key].phases_p50_ms).length);
+  const phased = JOIN_RUNS.filter(([, key]) => r[key]?.phases_p50_ms && Object.keys(r[key].phases_p50_ms).length);
   if (phased.length) {
     rows.push('\nJoin phases, p50 ms since the Join (the workspace\'s marks: request granted, welcomed, snapshot decoded, iframe shell ready, viewport built, next animation frame, whole page built):\n');
     for (const [name, key] of phased) {

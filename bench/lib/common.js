@@ -135,14 +135,21 @@ export async function startSite(routes) {
   };
 }
 
-/** Launches the system Chromium, headless. */
-export async function launchBrowser() {
+/**
+ * Launches the system Chromium, headless; with `core`, every process of it on that core only
+ * (through a wrapper script, since its processes are started by the browser itself).
+ * @param {{ core?: number }} [options]
+ */
+export async function launchBrowser(options = {}) {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
+  let executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (options.core !== undefined) {
+    const wrapper = join(RAW, `chromium-on-core-${options.core}.sh`);
+    mkdirSync(RAW, { recursive: true });
+    writeFileSync(wrapper, `#!/bin/sh\nexec taskset -c ${options.core} ${executablePath} "$@"\n`, { mode: 0o755 });
+    executablePath = wrapper;
+  }
+  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
 }
 
 /**
