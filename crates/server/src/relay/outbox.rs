@@ -261,11 +261,6 @@ impl OutStream {
             link.close_with(text);
         }
     }
-
-    /// Queue items sent but not yet written by the connection task (for tests and metrics).
-    pub fn queued(&self) -> usize {
-        self.conn.as_ref().map(|link| link.max_slots() - link.free_slots()).unwrap_or(0)
-    }
 }
 
 #[cfg(test)]
