@@ -232,7 +232,6 @@ pub async fn run_step(target: Arc<Target>, options: &StepOptions, on_ready: impl
     tokio::time::sleep(options.warmup).await;
 
     stats.reset_window();
-    let broken_before = stats.broken_sessions.load(Relaxed);
     let server_start = server_pid.as_deref().and_then(sample);
     let generator_start = sample("self");
     let cores_start = core_ticks();
@@ -257,7 +256,6 @@ pub async fn run_step(target: Arc<Target>, options: &StepOptions, on_ready: impl
     let cores = core_busy(&cores_start, &core_ticks());
     let load = (load_start, load_average());
     let held = stats.ready.load(Relaxed) - stats.broken_sessions.load(Relaxed);
-    let _ = broken_before;
     let mirror_heap_bytes = match target.system {
         System::Cobrowse => mirror_heap_bytes(&target).await,
         _ => None,

@@ -161,7 +161,7 @@ impl Metrics {
         metric(
             "cobrowse_mirror_heap_bytes",
             "gauge",
-            "Estimated heap held by live sessions' page mirrors, reserved capacity included.",
+            "Estimated heap held by live sessions' page mirrors: live nodes and freed slots kept for reuse.",
             &[("", sessions.mirror_heap_bytes.to_string())],
         );
         metric(
