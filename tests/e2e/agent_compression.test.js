@@ -32,6 +32,13 @@ before(async () => {
           </script>`,
       }),
     }),
+    // Large enough that the SDK hands its snapshot to a compression worker (after 64 KB of text).
+    '/big-catalog': (site) => ({
+      body: page(site, {
+        title: 'Big catalog',
+        body: `<h1>Big catalog</h1><ul id="list">${Array.from({ length: 2000 }, (_, i) => `<li class="product-row">Product number ${i}, in stock, ships within two days</li>`).join('')}</ul>`,
+      }),
+    }),
   });
 });
 
@@ -106,6 +113,48 @@ test('the SDK and the workspace negotiate compression, and a large page still ap
     const count = (/** @type {string} */ direction) => Number(new RegExp(`cobrowse_frames_compressed_total\\{direction="${direction}"\\} (\\d+)`).exec(metrics)?.[1]);
     assert.ok(count('received') >= 2 && count('sent') >= 2, metrics);
     // (The browser's request for /favicon.ico gets a 404 from the fixture site; nothing else may fail.)
+    assert.deepEqual(customer.errors.filter((e) => !e.startsWith('Failed to load resource')), []);
+    assert.deepEqual(agent.errors, []);
+  } finally {
+    await cleanup(agent, customer);
+  }
+});
+
+test('a page large enough for the SDK’s compression worker goes up through it and appears', async () => {
+  const customer = await openCustomer(env, '/big-catalog', { start: false });
+  /** @type {import('./agent_support.js').Agent | null} */
+  let agent = null;
+  try {
+    // Count the workers the page starts (the SDK's compressor is the only one) and the frames
+    // they hand back compressed (a worker that fails answers null and the page does the work).
+    await customer.page.evaluate(() => {
+      const w = /** @type {any} */ (window);
+      const Original = w.Worker;
+      w.__workersStarted = 0;
+      w.__compressedByWorker = 0;
+      w.Worker = class extends Original {
+        /** @param {any[]} args */
+        constructor(...args) {
+          super(...args);
+          w.__workersStarted++;
+          this.addEventListener('message', (/** @type {MessageEvent} */ event) => {
+            if (event.data?.message instanceof Uint8Array) w.__compressedByWorker++;
+          });
+        }
+      };
+    });
+    const customerSocket = await watchSocket(customer.page);
+    customer.id = await customer.page.evaluate(async () => (await /** @type {any} */ (window).Cobrowse.start()).id);
+    agent = await openAgent(env);
+    await join(agent, customer.id);
+    await untilRebuilt(agent, (doc) => doc.querySelectorAll('li.product-row').length === 2000, 'the 2,000 rows in the agent’s view');
+    const worker = await customer.page.evaluate(() => ({ started: /** @type {any} */ (window).__workersStarted, compressed: /** @type {any} */ (window).__compressedByWorker }));
+    assert.equal(worker.started, 1, 'the SDK started one compression worker');
+    assert.ok(worker.compressed >= 1, 'the worker compressed the snapshot');
+    const up = customerSocket.frames('sent', 'snapshot');
+    assert.ok(up.length >= 1 && up.every((m) => m.compressed), 'the snapshot went up compressed');
+    assert.ok(up[0].text.length > 64 * 1024, `the snapshot (${up[0].text.length} characters) is past the main thread's share`);
+    assert.match(up[0].text, /Product number 1999,/);
     assert.deepEqual(customer.errors.filter((e) => !e.startsWith('Failed to load resource')), []);
     assert.deepEqual(agent.errors, []);
   } finally {
