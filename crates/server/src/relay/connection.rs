@@ -172,7 +172,10 @@ async fn run(
             let text: String = $text;
             let bytes = text.len();
             match timeout(write_timeout, socket.send_text(&text)).await {
-                Ok(Ok(())) => state.metrics.frame_out(bytes),
+                Ok(Ok(())) => {
+                    state.metrics.frame_out(bytes);
+                    timers.sent(Instant::now());
+                }
                 _ => return None, // the peer is gone or stuck; its grace period takes over
             }
         }};
@@ -189,7 +192,8 @@ async fn run(
                 }
                 match timeout(write_timeout, write_batch(socket, &mut batch, compression, timers.ack_pending())).await {
                     Ok(Ok(written)) => {
-                        state.metrics.frames_out(written.frames, written.compressed, written.bytes, written.wire)
+                        state.metrics.frames_out(written.frames, written.compressed, written.bytes, written.wire);
+                        timers.sent(Instant::now());
                     }
                     _ => return None,
                 }
@@ -286,6 +290,7 @@ async fn run(
                         .map(|d| d.as_millis() as u64)
                         .unwrap_or(0);
                     send!(Frame::Heartbeat(Heartbeat { ts, reply: false }).encode(0));
+                    timers.heartbeat_sent(Instant::now());
                 }
                 wake.as_mut().reset(timers.next_due());
             }
@@ -403,9 +408,17 @@ async fn write_batch(
 /// When the connection next has something to do besides relaying: acknowledge what arrived, send a
 /// heartbeat, or give up on a silent peer. The loop sleeps until the earliest of these instead of
 /// waking on a fixed tick, so an idle connection costs no CPU between heartbeats.
+///
+/// A heartbeat only proves the connection alive where nothing else does. When frames went both
+/// ways during the last interval, the peer has heard from us within it and we from the peer, so
+/// the heartbeat (and the peer's reply) is skipped: on a busy session they were about one message
+/// in ten. A peer that stops talking still gets its heartbeat at the next interval, so neither
+/// side ever goes more than two intervals without a message, inside the three either side waits.
 struct Housekeeping {
     heartbeat_every: Duration,
     last_heard: Instant,
+    last_sent: Instant,
+    /// When the last heartbeat was due (sent or skipped).
     last_heartbeat: Instant,
     last_in: u64,
     acked: u64,
@@ -415,11 +428,23 @@ struct Housekeeping {
 
 impl Housekeeping {
     fn new(now: Instant, heartbeat_every: Duration) -> Self {
-        Self { heartbeat_every, last_heard: now, last_heartbeat: now, last_in: 0, acked: 0, ack_by: None }
+        Self {
+            heartbeat_every,
+            last_heard: now,
+            last_sent: now,
+            last_heartbeat: now,
+            last_in: 0,
+            acked: 0,
+            ack_by: None,
+        }
     }
 
     fn heard(&mut self, now: Instant) {
         self.last_heard = now;
+    }
+
+    fn sent(&mut self, now: Instant) {
+        self.last_sent = now;
     }
 
     fn received(&mut self, last_in: u64, now: Instant) {
@@ -450,12 +475,21 @@ impl Housekeeping {
         self.acked
     }
 
+    /// Whether to send a heartbeat now: one is due, and the last interval did not carry frames
+    /// both ways.
     fn heartbeat_due(&mut self, now: Instant) -> bool {
-        let due = now.duration_since(self.last_heartbeat) >= self.heartbeat_every;
-        if due {
-            self.last_heartbeat = now;
+        if now.duration_since(self.last_heartbeat) < self.heartbeat_every {
+            return false;
         }
-        due
+        let interval_start = self.last_heartbeat;
+        self.last_heartbeat = now;
+        !(self.last_sent > interval_start && self.last_heard > interval_start)
+    }
+
+    /// A heartbeat went out: the next interval starts after it, so the heartbeat itself never
+    /// counts as traffic that makes the next one unnecessary.
+    fn heartbeat_sent(&mut self, now: Instant) {
+        self.last_heartbeat = now;
     }
 
     fn silent(&self, now: Instant) -> bool {
@@ -469,5 +503,76 @@ impl Housekeeping {
             Some(by) => due.min(by),
             None => due,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EVERY: Duration = Duration::from_secs(15);
+
+    fn at(start: Instant, secs: u64) -> Instant {
+        start + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn an_idle_connection_gets_a_heartbeat_every_interval() {
+        let start = Instant::now();
+        let mut timers = Housekeeping::new(start, EVERY);
+        assert!(!timers.heartbeat_due(at(start, 14)));
+        let mut due = at(start, 15);
+        for k in 1..=4 {
+            assert_eq!(timers.next_due(), due, "interval {k}: the loop wakes for it");
+            assert!(timers.heartbeat_due(due), "interval {k}");
+            // The heartbeat's write completes a moment after it was due.
+            let written = due + Duration::from_millis(1);
+            timers.sent(written);
+            timers.heartbeat_sent(written);
+            // The peer answers; its reply alone does not make the next heartbeat unnecessary.
+            timers.heard(written + Duration::from_millis(40));
+            due = written + EVERY;
+        }
+    }
+
+    #[test]
+    fn frames_both_ways_make_the_heartbeat_unnecessary() {
+        let start = Instant::now();
+        let mut timers = Housekeeping::new(start, EVERY);
+        timers.sent(at(start, 3));
+        timers.heard(at(start, 9));
+        assert!(!timers.heartbeat_due(at(start, 15)), "both ways within the interval: skipped");
+        assert_eq!(timers.next_due(), at(start, 30), "the next one is due an interval later");
+        // Frames only one way in the next interval: the heartbeat goes out.
+        timers.sent(at(start, 20));
+        assert!(timers.heartbeat_due(at(start, 30)));
+    }
+
+    #[test]
+    fn one_way_traffic_still_gets_heartbeats() {
+        let start = Instant::now();
+        let mut timers = Housekeeping::new(start, EVERY);
+        // The peer streams frames but we send nothing (acks aside, which count as sent): the
+        // peer must still hear from us.
+        timers.heard(at(start, 5));
+        timers.heard(at(start, 10));
+        assert!(timers.heartbeat_due(at(start, 15)));
+        let mut quiet_peer = Housekeeping::new(start, EVERY);
+        quiet_peer.sent(at(start, 5));
+        assert!(quiet_peer.heartbeat_due(at(start, 15)), "a peer we have not heard from is asked to answer");
+    }
+
+    #[test]
+    fn neither_side_waits_more_than_two_intervals_for_a_message() {
+        // Traffic both ways until second 16, then silence from both: the heartbeat at 15 is
+        // skipped, the one at 30 is sent, so the peer's longest wait is under 3 intervals.
+        let start = Instant::now();
+        let mut timers = Housekeeping::new(start, EVERY);
+        timers.sent(at(start, 14));
+        timers.heard(at(start, 14));
+        assert!(!timers.heartbeat_due(at(start, 15)));
+        assert!(timers.heartbeat_due(at(start, 30)));
+        assert!(at(start, 30) - at(start, 14) < EVERY * 3);
+        assert!(!timers.silent(at(start, 30)), "a peer last heard at 14 is not yet silent at 30");
     }
 }
