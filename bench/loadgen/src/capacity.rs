@@ -393,7 +393,7 @@ fn besides_mirror(server: Option<&crate::run::ServerFigures>) -> String {
 fn print_line(name: &str, r: &StepResult) {
     let server = r.server.as_ref();
     eprintln!(
-        "   {name}: held {}/{}  frames/s {:.0}  p50 {:.2} p95 {:.2} p99 {:.2} max {:.2} ms  lost {}+{} gaps {} resyncs {}  server CPU {}%  RSS/session {} KiB (besides the mirror {})  generator CPU {}% (send lag p99 {:.2} ms)  cores busy {:?}  load {:?}\n   per second (frames, over 25 ms, max ms): {}",
+        "   {name}: held {}/{}  frames/s {:.0}  p50 {:.2} p95 {:.2} p99 {:.2} max {:.2} ms  lost {}+{} gaps {} resyncs {}  server CPU {}%  RSS/session {} KiB (besides the mirror {})  generator CPU {}% (send lag p99 {:.2} ms; sends per 10 ms mean {} p99 {} max {})  cores busy {:?}  load {:?}\n   per second (frames, over 25 ms, max ms): {}",
         r.sessions_held,
         r.sessions,
         r.frames_sent_per_sec,
@@ -410,6 +410,9 @@ fn print_line(name: &str, r: &StepResult) {
         besides_mirror(server),
         r.generator_cpu_percent,
         r.generator_send_lag.p99_ms,
+        r.offered_per_10ms.mean,
+        r.offered_per_10ms.p99,
+        r.offered_per_10ms.max,
         r.core_busy_percent,
         r.load_average,
         r.seconds.iter().map(|s| format!("{}/{}/{:.0}", s.count, s.over_25ms, s.max_us as f64 / 1000.0)).collect::<Vec<_>>().join(" "),
@@ -467,8 +470,8 @@ fn markdown(report: &CapacityReport) -> String {
         report.started,
         report.machine.get("summary").and_then(|v| v.as_str()).unwrap_or("")
     ));
-    md.push_str("| N | system | held | frames/s | p50 ms | p95 ms | p99 ms | max ms | lost | server CPU % | RSS/session KiB | besides the mirror KiB | generator CPU % | generator send lag p99 ms | core 0 / core 1 busy % | load avg |\n");
-    md.push_str("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+    md.push_str("| N | system | held | frames/s | p50 ms | p95 ms | p99 ms | max ms | lost | server CPU % | RSS/session KiB | besides the mirror KiB | generator CPU % | generator send lag p99 ms | sends per 10 ms, mean / p99 / max | core 0 / core 1 busy % | load avg |\n");
+    md.push_str("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|\n");
     for step in &report.steps {
         match &step.result {
             Ok(r) => {
@@ -481,7 +484,7 @@ fn markdown(report: &CapacityReport) -> String {
                     + r.loss.errors;
                 let server = r.server.as_ref();
                 md.push_str(&format!(
-                    "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {:.1} | {} | {:.1} | {:.2} | {} | {:.1}→{:.1} |\n",
+                    "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {:.1} | {} | {:.1} | {:.2} | {} / {} / {} | {} | {:.1}→{:.1} |\n",
                     r.sessions,
                     step.system,
                     r.sessions_held,
@@ -496,13 +499,16 @@ fn markdown(report: &CapacityReport) -> String {
                     besides_mirror(server),
                     r.generator_cpu_percent,
                     r.generator_send_lag.p99_ms,
+                    r.offered_per_10ms.mean,
+                    r.offered_per_10ms.p99,
+                    r.offered_per_10ms.max,
                     r.core_busy_percent.iter().map(|c| format!("{c:.0}")).collect::<Vec<_>>().join(" / "),
                     r.load_average.0,
                     r.load_average.1
                 ));
             }
             Err(err) => {
-                md.push_str(&format!("| ? | {} | failed: {} |||||||||||||\n", step.system, err.replace('|', "/")));
+                md.push_str(&format!("| ? | {} | failed: {} ||||||||||||||\n", step.system, err.replace('|', "/")));
             }
         }
     }

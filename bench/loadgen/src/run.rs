@@ -143,6 +143,8 @@ pub struct StepResult {
     pub latency_to_customer: Latency,
     /// How late the generator ran its send ticks (its own backlog, not the server's).
     pub generator_send_lag: Latency,
+    /// Stamped frames sent per 10 ms of the window: whether the offered load came evenly.
+    pub offered_per_10ms: crate::stats::Evenness,
     /// Customer→agent latency per second of the window.
     pub seconds: Vec<crate::stats::SecondTally>,
     /// Loss.
@@ -411,6 +413,7 @@ fn summarize(input: SummaryInput<'_>) -> StepResult {
         latency_by_kind: stats.per_kind(),
         latency_to_customer: stats.to_customer_summary(),
         generator_send_lag: stats.send_lag_summary(),
+        offered_per_10ms: stats.offered_evenness(),
         seconds: stats.seconds(),
         loss,
         server,

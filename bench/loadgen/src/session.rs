@@ -290,10 +290,14 @@ pub async fn run_side(
         Side::Agent => 1000 / AGENT_FPS,
     });
     let ack_every = if side == Side::Customer { CUSTOMER_ACK_EVERY } else { AGENT_ACK_EVERY };
-    // Spread the sessions' send ticks evenly over the period.
+    // Spread the sessions' send ticks evenly over the period, and keep each on its own schedule:
+    // a tick the generator runs late does not move the ticks after it. (Rescheduling from the
+    // late tick, as `Delay` does, lets every hiccup of the generator bunch the sessions it held
+    // up into one burst that then repeats each period and grows with the next hiccup; the server
+    // would be measured against a load that arrives in waves.)
     let start = tokio::time::Instant::now() + Duration::from_micros(rng.next() % period.as_micros() as u64);
     let mut ticks = tokio::time::interval_at(start, period);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     // The snapshot was frame 1 of each side's own numbering on the relays; in Cobrowse the
     // agent's stream starts at 1 and the customer's snapshot was its frame 1.
     let mut seq: u64 = if side == Side::Customer { 1 } else { 0 };

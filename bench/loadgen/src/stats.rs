@@ -64,6 +64,10 @@ pub struct Stats {
     /// Customer→agent latency per second of the window: shows whether the tail is steady or
     /// comes from stalls.
     pub seconds: Mutex<Vec<SecondTally>>,
+    /// Stamped frames sent in each 10 ms of the window: how evenly the offered load arrives.
+    /// Clients whose sends bunch together hit the server in bursts that an even 2 frames a
+    /// second would not, and the tail would measure the generator's rhythm.
+    pub send_buckets: Mutex<Vec<u32>>,
     /// `now_micros` when the window opened.
     pub window_start_micros: AtomicU64,
     /// First error messages, for the report.
@@ -115,6 +119,7 @@ impl Stats {
             kind_count: Default::default(),
             send_lag: histogram(),
             seconds: Mutex::new(Vec::new()),
+            send_buckets: Mutex::new(Vec::new()),
             window_start_micros: AtomicU64::new(0),
             first_errors: Mutex::new(Vec::new()),
         }
@@ -141,6 +146,15 @@ impl Stats {
             } else if let Some(kind) = kind {
                 self.kind_bytes[kind.index()].fetch_add(bytes as u64, Relaxed);
                 self.kind_count[kind.index()].fetch_add(1, Relaxed);
+            }
+            if agent_frame || kind.is_some() {
+                let bucket = (self.now_micros().saturating_sub(self.window_start_micros.load(Relaxed))
+                    / SEND_BUCKET_MICROS) as usize;
+                let mut buckets = self.send_buckets.lock().unwrap_or_else(|p| p.into_inner());
+                if buckets.len() <= bucket {
+                    buckets.resize(bucket + 1, 0);
+                }
+                buckets[bucket] += 1;
             }
         }
     }
@@ -192,6 +206,7 @@ impl Stats {
     /// Resets the window's histograms and counters (at the start of the window).
     pub fn reset_window(&self) {
         self.seconds.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.send_buckets.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.window_start_micros.store(self.now_micros(), Relaxed);
         for h in self.to_agent.iter().chain([&self.to_customer, &self.send_lag]) {
             h.lock().unwrap_or_else(|p| p.into_inner()).reset();
@@ -233,6 +248,11 @@ impl Stats {
         Latency::of(&self.send_lag.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// How evenly the stamped frames went out over the window, in 10 ms slices.
+    pub fn offered_evenness(&self) -> Evenness {
+        Evenness::of(&self.send_buckets.lock().map(|b| b.clone()).unwrap_or_default())
+    }
+
     /// The per-second tallies of the window.
     pub fn seconds(&self) -> Vec<SecondTally> {
         self.seconds.lock().map(|s| s.clone()).unwrap_or_default()
@@ -241,6 +261,39 @@ impl Stats {
     /// Latency summary agent→customer.
     pub fn to_customer_summary(&self) -> Latency {
         Latency::of(&self.to_customer.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// Width of the slices [`Stats::send_buckets`] counts sends in.
+const SEND_BUCKET_MICROS: u64 = 10_000;
+
+/// Stamped frames sent per 10 ms slice of the window. With every client on its own steady
+/// schedule the slices hold about the mean; a p99 or max far above it means sends bunched up.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Evenness {
+    /// Mean frames per slice.
+    pub mean: f64,
+    /// 99th percentile of the slices.
+    pub p99: u32,
+    /// The fullest slice.
+    pub max: u32,
+}
+
+impl Evenness {
+    fn of(buckets: &[u32]) -> Evenness {
+        // The last slice is cut short by the end of the window.
+        let full = &buckets[..buckets.len().saturating_sub(1)];
+        if full.is_empty() {
+            return Evenness::default();
+        }
+        let mut sorted = full.to_vec();
+        sorted.sort_unstable();
+        let mean = full.iter().map(|&n| f64::from(n)).sum::<f64>() / full.len() as f64;
+        Evenness {
+            mean: (mean * 10.0).round() / 10.0,
+            p99: sorted[(sorted.len() - 1) * 99 / 100],
+            max: sorted[sorted.len() - 1],
+        }
     }
 }
 
@@ -357,4 +410,34 @@ pub fn load_average() -> f64 {
         .ok()
         .and_then(|t| t.split_whitespace().next().and_then(|v| v.parse().ok()))
         .unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_even_load_has_its_peak_at_the_mean() {
+        let even = Evenness::of(&[30; 101]);
+        assert_eq!((even.mean, even.p99, even.max), (30.0, 30, 30));
+    }
+
+    #[test]
+    fn bunched_sends_show_in_the_fullest_slices() {
+        // The same 3,000 frames, a tenth of the slices holding half of them.
+        let mut slices = vec![1500 / 90; 90];
+        slices.extend([150; 10]);
+        slices.push(0); // the slice the window's end cut short
+        let bunched = Evenness::of(&slices);
+        assert_eq!(bunched.max, 150);
+        assert_eq!(bunched.p99, 150);
+        assert!(bunched.mean < 30.0, "mean {}", bunched.mean);
+    }
+
+    #[test]
+    fn no_slices_make_no_figures() {
+        let none = Evenness::of(&[]);
+        assert_eq!((none.mean, none.p99, none.max), (0.0, 0, 0));
+        assert_eq!(Evenness::of(&[7]).max, 0, "a lone, cut-short slice is not counted");
+    }
 }
