@@ -156,7 +156,13 @@ impl Mirror {
                     *changed = true;
                     return Ok(());
                 }
-                self.arena.edit(index, |slot| slot.text = Some(text.clone()));
+                // Into the node's own buffer where it fits: text changes are most of the traffic,
+                // and replacing the string would free a block in a page of long-lived nodes
+                // each time, the allocator's slow path.
+                self.arena.edit(index, |slot| match &mut slot.text {
+                    Some(held) => held.clone_from(&text),
+                    None => slot.text = Some(text.clone()),
+                });
                 self.check_bytes()?;
                 out.push(Op::Text { id, text });
             }

@@ -52,7 +52,6 @@ impl SessionHandle {
             };
         };
         let role = slot.role();
-        let who = slot.who.clone();
         let last_in = slot.last_in;
         let refuse = |code: ErrorCode, message: &str, last_in: u64| Routed::Refused {
             code,
@@ -96,7 +95,15 @@ impl SessionHandle {
 
         let outcome = match role {
             Role::Customer => self.route_customer_frame(&mut inner, frame, body, seq),
-            Role::Agent | Role::Observer => self.route_viewer_frame(&mut inner, key, who, frame, seq),
+            Role::Agent | Role::Observer => {
+                // Who sent it is named on what goes out (a pointer's owner, say); the customer's
+                // frames, most of the traffic, need no copy of the name.
+                let who = inner.slot_mut(key).map(|slot| slot.who.clone());
+                match who {
+                    Some(who) => self.route_viewer_frame(&mut inner, key, who, frame, seq),
+                    None => Routed::Done { last_in: seq },
+                }
+            }
         };
         inner.recover_lagging(&self.deps.metrics);
         if inner.any_lagging() {
