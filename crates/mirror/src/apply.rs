@@ -156,13 +156,7 @@ impl Mirror {
                     *changed = true;
                     return Ok(());
                 }
-                // Into the node's own buffer where it fits: text changes are most of the traffic,
-                // and replacing the string would free a block in a page of long-lived nodes
-                // each time, the allocator's slow path.
-                self.arena.edit(index, |slot| match &mut slot.text {
-                    Some(held) => held.clone_from(&text),
-                    None => slot.text = Some(text.clone()),
-                });
+                self.arena.edit(index, |slot| overwrite_opt(&mut slot.text, Some(&text)));
                 self.check_bytes()?;
                 out.push(Op::Text { id, text });
             }
@@ -173,7 +167,7 @@ impl Mirror {
                 }
                 self.arena.edit(index, |slot| {
                     let extra = slot.extra_mut();
-                    extra.sheet_text.clone_from(text);
+                    overwrite_opt(&mut extra.sheet_text, text.as_deref());
                     extra.sheet_rules = None;
                 });
                 self.check_bytes()?;
@@ -269,7 +263,7 @@ impl Mirror {
         self.arena.edit(index, |slot| {
             match &value {
                 Some(value) => match slot.attrs.iter_mut().find(|a| a.name == name) {
-                    Some(attr) => attr.value.clone_from(value),
+                    Some(attr) => overwrite(&mut attr.value, value),
                     None => slot.attrs.push(Attr::new(name.clone(), value.clone())),
                 },
                 None => slot.attrs.retain(|a| a.name != name),
@@ -344,5 +338,69 @@ impl Mirror {
             return Err(MirrorError::LimitExceeded { what: "bytes", limit: self.limits.max_bytes });
         }
         Ok(())
+    }
+}
+
+/// Writes `new` over a string a node holds. The old buffer is kept when it is at most about twice
+/// what `new` needs: a frequent change (a ticking counter, a class toggled) then costs no
+/// allocation and frees nothing in the pages of long-lived nodes. A string that shrank a long way
+/// gets a buffer of its new size, so what a node retains stays within about twice the length the
+/// byte limit counts, however a client grows and shrinks it.
+fn overwrite(held: &mut String, new: &str) {
+    if held.capacity() <= new.len().saturating_mul(2).saturating_add(64) {
+        held.clear();
+        held.push_str(new);
+    } else {
+        *held = new.to_owned();
+    }
+}
+
+/// [`overwrite`] for a string that may be absent.
+fn overwrite_opt(held: &mut Option<String>, new: Option<&str>) {
+    match (held.as_mut(), new) {
+        (Some(held), Some(new)) => overwrite(held, new),
+        (_, new) => *held = new.map(str::to_owned),
+    }
+}
+
+#[cfg(test)]
+mod overwrite_tests {
+    use super::{overwrite, overwrite_opt};
+
+    #[test]
+    fn a_change_of_similar_length_keeps_the_buffer() {
+        let mut held = "value 1 updated".repeat(10);
+        let before = held.as_ptr();
+        overwrite(&mut held, &"value 2 updated".repeat(10));
+        assert_eq!(held, "value 2 updated".repeat(10));
+        assert_eq!(held.as_ptr(), before, "no new allocation");
+    }
+
+    #[test]
+    fn a_string_that_shrank_a_long_way_gives_its_memory_back() {
+        let mut held = "x".repeat(1 << 20);
+        overwrite(&mut held, "short");
+        assert_eq!(held, "short");
+        assert!(held.capacity() < 1024, "capacity {}", held.capacity());
+    }
+
+    #[test]
+    fn growing_keeps_the_buffer_within_twice_the_length() {
+        let mut held = String::from("a");
+        for len in [10, 100, 1_000, 10_000] {
+            let new = "b".repeat(len);
+            overwrite(&mut held, &new);
+            assert_eq!(held, new);
+            assert!(held.capacity() <= 2 * len + 64, "capacity {} for {len}", held.capacity());
+        }
+    }
+
+    #[test]
+    fn absent_strings_appear_and_disappear() {
+        let mut held = None;
+        overwrite_opt(&mut held, Some("css"));
+        assert_eq!(held.as_deref(), Some("css"));
+        overwrite_opt(&mut held, None);
+        assert_eq!(held, None);
     }
 }
