@@ -52,6 +52,9 @@ impl SessionHandle {
             };
         };
         let role = slot.role();
+        // Only a viewer's frames go out under its name (a pointer's owner, say); the customer's
+        // frames, most of the traffic, need no copy of it.
+        let viewer = (role != Role::Customer).then(|| slot.who.clone());
         let last_in = slot.last_in;
         let refuse = |code: ErrorCode, message: &str, last_in: u64| Routed::Refused {
             code,
@@ -93,17 +96,9 @@ impl SessionHandle {
         }
         inner.life.touch(now);
 
-        let outcome = match role {
-            Role::Customer => self.route_customer_frame(&mut inner, frame, body, seq),
-            Role::Agent | Role::Observer => {
-                // Who sent it is named on what goes out (a pointer's owner, say); the customer's
-                // frames, most of the traffic, need no copy of the name.
-                let who = inner.slot_mut(key).map(|slot| slot.who.clone());
-                match who {
-                    Some(who) => self.route_viewer_frame(&mut inner, key, who, frame, seq),
-                    None => Routed::Done { last_in: seq },
-                }
-            }
+        let outcome = match viewer {
+            None => self.route_customer_frame(&mut inner, frame, body, seq),
+            Some(who) => self.route_viewer_frame(&mut inner, key, who, frame, seq),
         };
         inner.recover_lagging(&self.deps.metrics);
         if inner.any_lagging() {
