@@ -539,10 +539,11 @@ struct RawFrame<'a>(#[serde(borrow)] std::borrow::Cow<'a, str>, u64, #[serde(bor
 
 /// The deepest JSON nesting a frame may have. A DOM level costs two (the node object and its
 /// children array), so this allows pages about 500 elements deep — far beyond real pages —
-/// while refusing hostile nesting before the parser sees it.
+/// while refusing hostile nesting before the stack-growing parser sees it.
 pub const MAX_JSON_DEPTH: usize = 1024;
 
-/// Nesting up to this depth parses directly with serde_json, whose own recursion limit is 128.
+/// Nesting up to this depth parses directly with serde_json, whose own recursion limit is 128:
+/// a text this shallow that serde_json refused is malformed, and its error stands.
 const PLAIN_PARSE_DEPTH: usize = 120;
 
 /// The nesting depth of `text`, refused beyond [`MAX_JSON_DEPTH`].
@@ -551,20 +552,33 @@ fn checked_depth(text: &str) -> Result<usize, ParseError> {
         .ok_or_else(|| ParseError::Malformed(format!("nesting deeper than {MAX_JSON_DEPTH} levels")))
 }
 
-/// Parses `text`, already known to nest at most `depth` deep, without overflowing the stack.
-/// serde_json's own recursion limit (128) would refuse real pages nested deeper than about 60
-/// elements, so deep text (depth checked against [`MAX_JSON_DEPTH`] by a cheap scan first) grows
-/// its stack on the heap as needed; shallow text, nearly every frame, takes the plain path.
-fn parse_at_depth<'de, T: Deserialize<'de>>(text: &'de str, depth: usize) -> Result<T, ParseError> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value = if depth <= PLAIN_PARSE_DEPTH {
-        T::deserialize(&mut deserializer)
-    } else {
-        deserializer.disable_recursion_limit();
-        T::deserialize(serde_stacker::Deserializer::new(&mut deserializer))
+/// Parses `text` without overflowing the stack, however deep it nests.
+///
+/// Nearly every frame is shallow, so it goes straight to serde_json, whose own recursion limit
+/// (128) stops a deep text early and safely. Only a text that fails there is measured: a real
+/// page nested deeper than about 60 elements then parses again with its stack grown on the heap,
+/// up to [`MAX_JSON_DEPTH`], and anything deeper is refused before the parser sees it. Measuring
+/// every frame first cost about a twentieth of the relay's CPU under load.
+fn parse_bounded<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, ParseError> {
+    let shallow_err = match parse_plain(text) {
+        Ok(value) => return Ok(value),
+        Err(err) => err,
+    };
+    if checked_depth(text)? <= PLAIN_PARSE_DEPTH {
+        return Err(ParseError::Malformed(shallow_err.to_string()));
     }
-    .map_err(|err| ParseError::Malformed(err.to_string()))?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    deserializer.disable_recursion_limit();
+    let value = T::deserialize(serde_stacker::Deserializer::new(&mut deserializer))
+        .map_err(|err| ParseError::Malformed(err.to_string()))?;
     deserializer.end().map_err(|err| ParseError::Malformed(err.to_string()))?;
+    Ok(value)
+}
+
+fn parse_plain<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = T::deserialize(&mut deserializer)?;
+    deserializer.end()?;
     Ok(value)
 }
 
@@ -602,22 +616,47 @@ fn json_depth(bytes: &[u8], max: usize) -> Option<usize> {
     Some(deepest)
 }
 
-fn body_at<T: DeserializeOwned>(raw: &str, depth: usize) -> Result<T, ParseError> {
-    parse_at_depth(raw, depth)
+fn body_of<T: DeserializeOwned>(raw: &str) -> Result<T, ParseError> {
+    parse_bounded(raw)
 }
 
-/// Splits wire text into its tag, sequence number and body text, checking nesting depth.
-/// Shared by every channel that uses the `[tag, seq, body]` framing.
+/// Splits wire text into its tag, sequence number and body text. Shared by every channel that
+/// uses the `[tag, seq, body]` framing.
+///
+/// The body is returned unread: the caller must parse it (which refuses a body that is not
+/// exactly one JSON value) before trusting or forwarding it.
 pub fn split_frame(text: &str) -> Result<(std::borrow::Cow<'_, str>, u64, &str), ParseError> {
-    split_with_depth(text).map(|(tag, seq, raw, _)| (tag, seq, raw))
+    if let Some((tag, seq, body)) = split_plain(text) {
+        return Ok((std::borrow::Cow::Borrowed(tag), seq, body));
+    }
+    let RawFrame(tag, seq, raw) = parse_bounded(text)?;
+    Ok((tag, seq, raw.get()))
 }
 
-/// [`split_frame`], also returning the frame's nesting depth, which bounds its body's: the body
-/// then parses without scanning it again.
-fn split_with_depth(text: &str) -> Result<(std::borrow::Cow<'_, str>, u64, &str, usize), ParseError> {
-    let depth = checked_depth(text)?;
-    let RawFrame(tag, seq, raw) = parse_at_depth(text, depth)?;
-    Ok((tag, seq, raw.get(), depth))
+/// The framing as every client writes it, read without a JSON parser: `[`, a tag without
+/// escapes, a sequence number in plain digits, and the body up to the closing `]`. Anything else
+/// (escapes, a number serde_json would read differently or refuse, a missing part) returns
+/// `None` and goes to the full parser, so both paths accept and refuse the same texts once the
+/// body is parsed. This saves a pass over every frame's body: the full parser has to walk the
+/// body to find where it ends, and the body's own parse walks it again.
+fn split_plain(text: &str) -> Option<(&str, u64, &str)> {
+    let is_space = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
+    let rest = text.strip_prefix('[')?.trim_start_matches(is_space).strip_prefix('"')?;
+    let tag_end = rest.find('"')?;
+    let tag = &rest[..tag_end];
+    if tag.bytes().any(|b| b == b'\\' || b < 0x20) {
+        return None;
+    }
+    let rest = rest[tag_end + 1..].trim_start_matches(is_space).strip_prefix(',')?.trim_start_matches(is_space);
+    let digits_end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let digits = &rest[..digits_end];
+    if digits.is_empty() || digits.len() > 19 || (digits.len() > 1 && digits.starts_with('0')) {
+        return None;
+    }
+    let seq = digits.parse().ok()?;
+    let body = rest[digits_end..].trim_start_matches(is_space).strip_prefix(',')?;
+    let body = body.trim_end_matches(is_space).strip_suffix(']')?.trim_matches(is_space);
+    (!body.is_empty()).then_some((tag, seq, body))
 }
 
 impl Frame {
@@ -692,34 +731,34 @@ impl Frame {
     /// Like [`Frame::parse`], also returning the body's own text, so a relay can forward a frame
     /// it did not change without serializing it again.
     pub fn parse_parts(text: &str) -> Result<(u64, Frame, &str), ParseError> {
-        let (tag, seq, raw, depth) = split_with_depth(text)?;
+        let (tag, seq, raw) = split_frame(text)?;
         let frame = match tag.as_ref() {
-            "hello" => Frame::Hello(body_at(raw, depth)?),
-            "welcome" => Frame::Welcome(body_at(raw, depth)?),
-            "ack" => Frame::Ack(body_at(raw, depth)?),
-            "hb" => Frame::Heartbeat(body_at(raw, depth)?),
-            "error" => Frame::Error(body_at(raw, depth)?),
-            "snapshot" => Frame::Snapshot(body_at(raw, depth)?),
-            "mut" => Frame::Mutations(body_at(raw, depth)?),
-            "input" => Frame::Input(body_at(raw, depth)?),
-            "scroll" => Frame::Scroll(body_at(raw, depth)?),
-            "viewport" => Frame::Viewport(body_at(raw, depth)?),
-            "pointer" => Frame::Pointer(body_at(raw, depth)?),
-            "click" => Frame::Click(body_at(raw, depth)?),
-            "highlight" => Frame::Highlight(body_at(raw, depth)?),
-            "focus" => Frame::Focus(body_at(raw, depth)?),
-            "nav" => Frame::Navigation(body_at(raw, depth)?),
-            "leaving" => Frame::Leaving(body_at(raw, depth)?),
-            "mode_request" => Frame::ModeRequest(body_at(raw, depth)?),
-            "mode_answer" => Frame::ModeAnswer(body_at(raw, depth)?),
-            "mode_revoke" => Frame::ModeRevoke(body_at(raw, depth)?),
-            "mode" => Frame::Mode(body_at(raw, depth)?),
-            "action" => Frame::Action(body_at(raw, depth)?),
-            "action_refused" => Frame::ActionRefused(body_at(raw, depth)?),
-            "notice" => Frame::Notice(body_at(raw, depth)?),
-            "resync" => Frame::Resync(body_at(raw, depth)?),
-            "end" => Frame::End(body_at(raw, depth)?),
-            "ended" => Frame::Ended(body_at(raw, depth)?),
+            "hello" => Frame::Hello(body_of(raw)?),
+            "welcome" => Frame::Welcome(body_of(raw)?),
+            "ack" => Frame::Ack(body_of(raw)?),
+            "hb" => Frame::Heartbeat(body_of(raw)?),
+            "error" => Frame::Error(body_of(raw)?),
+            "snapshot" => Frame::Snapshot(body_of(raw)?),
+            "mut" => Frame::Mutations(body_of(raw)?),
+            "input" => Frame::Input(body_of(raw)?),
+            "scroll" => Frame::Scroll(body_of(raw)?),
+            "viewport" => Frame::Viewport(body_of(raw)?),
+            "pointer" => Frame::Pointer(body_of(raw)?),
+            "click" => Frame::Click(body_of(raw)?),
+            "highlight" => Frame::Highlight(body_of(raw)?),
+            "focus" => Frame::Focus(body_of(raw)?),
+            "nav" => Frame::Navigation(body_of(raw)?),
+            "leaving" => Frame::Leaving(body_of(raw)?),
+            "mode_request" => Frame::ModeRequest(body_of(raw)?),
+            "mode_answer" => Frame::ModeAnswer(body_of(raw)?),
+            "mode_revoke" => Frame::ModeRevoke(body_of(raw)?),
+            "mode" => Frame::Mode(body_of(raw)?),
+            "action" => Frame::Action(body_of(raw)?),
+            "action_refused" => Frame::ActionRefused(body_of(raw)?),
+            "notice" => Frame::Notice(body_of(raw)?),
+            "resync" => Frame::Resync(body_of(raw)?),
+            "end" => Frame::End(body_of(raw)?),
+            "ended" => Frame::Ended(body_of(raw)?),
             other => return Err(ParseError::UnknownTag(other.chars().take(40).collect())),
         };
         Ok((seq, frame, raw))
@@ -865,6 +904,72 @@ mod tests {
         assert_eq!(Frame::parse(&text).unwrap_err().code(), ErrorCode::BadFrame);
         let brackets_in_strings = format!("[\"nav\",1,{{\"url\":\"{}\",\"title\":\"\\\"[\"}}]", "[".repeat(5000));
         assert!(Frame::parse(&brackets_in_strings).is_ok());
+    }
+
+    #[test]
+    fn a_malformed_frame_says_why_at_any_depth() {
+        let shallow = Frame::parse(r#"["nav",1,{"url":5,"title":""}]"#).unwrap_err();
+        assert_eq!(shallow.code(), ErrorCode::BadFrame);
+        assert!(shallow.to_string().contains("invalid type"), "{shallow}");
+        // Deep enough to leave serde_json's plain path, then broken at the bottom.
+        let deep = snapshot_of(nested_page(300)).encode(1).replacen("\"deep\"", "\"deep\",,", 1);
+        let err = Frame::parse(&deep).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::BadFrame);
+        assert!(!err.to_string().contains("recursion"), "the deep parse's own error: {err}");
+    }
+
+    /// The hand-read framing and the full parser must agree: on every text both read, the same
+    /// parts; on every text only the hand-read path splits, a body that does not parse.
+    #[test]
+    fn the_plain_split_agrees_with_the_full_parser() {
+        let seeds = [
+            r#"["mut",7,{"ops":[["text",4,"a \"quoted\" ]"]]}]"#,
+            r#"[ "pointer" , 0 , {"x":1,"y":2} ]"#,
+            "[\"scroll\",\n12,\t{\"id\":1,\"x\":0,\"y\":5}\r]",
+            r#"["nav",18446744073709551615,{"url":"https://a.example/","title":"]"}]"#,
+            r#"["a\"b",1,{}]"#,
+            r#"["hb",01,{"ts":1}]"#,
+            r#"["hb",1.5,{"ts":1}]"#,
+            r#"["hb",1,{"ts":1},2]"#,
+            r#"["hb",1,[[[[[[[[]]]]]]]]]"#,
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b"[]{},\": 019\\a\n";
+        let mut checked = 0;
+        for seed in seeds {
+            for round in 0..400 {
+                let mut bytes = seed.as_bytes().to_vec();
+                for _ in 0..(round % 3) {
+                    let at = (next() as usize) % (bytes.len() + 1);
+                    let byte = alphabet[(next() as usize) % alphabet.len()];
+                    match next() % 3 {
+                        0 if at < bytes.len() => bytes[at] = byte,
+                        1 if at < bytes.len() => {
+                            bytes.remove(at);
+                        }
+                        _ => bytes.insert(at, byte),
+                    }
+                }
+                let Ok(text) = String::from_utf8(bytes) else { continue };
+                let full = parse_bounded::<RawFrame>(&text);
+                if let Some((tag, seq, body)) = split_plain(&text) {
+                    checked += 1;
+                    match full {
+                        Ok(RawFrame(full_tag, full_seq, raw)) => {
+                            assert_eq!((tag, seq, body), (full_tag.as_ref(), full_seq, raw.get()), "{text}")
+                        }
+                        Err(_) => assert!(parse_bounded::<serde::de::IgnoredAny>(body).is_err(), "{text}"),
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "the hand-read path took {checked} texts");
     }
 
     #[test]
