@@ -557,8 +557,9 @@ fn checked_depth(text: &str) -> Result<usize, ParseError> {
 /// Nearly every frame is shallow, so it goes straight to serde_json, whose own recursion limit
 /// (128) stops a deep text early and safely. Only a text that fails there is measured: a real
 /// page nested deeper than about 60 elements then parses again with its stack grown on the heap,
-/// up to [`MAX_JSON_DEPTH`], and anything deeper is refused before the parser sees it. Measuring
-/// every frame first cost about a twentieth of the relay's CPU under load.
+/// up to [`MAX_JSON_DEPTH`], and anything deeper is refused before that parser sees it. Measuring
+/// every frame first, with the envelope's own parse, was the server's largest single function
+/// under load (docs/performance.md).
 fn parse_bounded<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, ParseError> {
     let shallow_err = match parse_plain(text) {
         Ok(value) => return Ok(value),
