@@ -91,7 +91,7 @@ test('a worker that fails hands its frames back, and the writer still sends them
   const compressor = new WorkerCompressor({ Worker: VmWorker, Blob, URL }, 0);
   /** @type {Array<string | Uint8Array>} */
   const sent = [];
-  const writer = new FrameWriter((data) => sent.push(data), compressor.compress);
+  const writer = new FrameWriter((data) => sent.push(data), compressor.compress, 0);
   writer.agree({ enc: 'deflate-raw', min: 1024 });
   const texts = [frame(5), '["pointer",6,{"x":1,"y":2}]', frame(7)];
   for (const text of texts) writer.write(text);

@@ -42,8 +42,9 @@ test('SDK size: all modules the entry loads, gzip -9 each, summed', () => {
   console.log(`SDK: ${files.length} modules (${files.map((f) => relative(sdk, f)).join(', ')}), ${raw} bytes, ${gzipped} bytes gzip -9 summed`);
   assert.ok(files.every((f) => !f.includes(`${join('sdk', 'test')}`)), 'no test module is loaded');
   // A guard against growth, not the size goal (docs/performance.md): unminified sources with their
-  // comments. Raised from 70,000 when wire compression and CSS rule ops came in (about 6 KB).
-  assert.ok(gzipped < 75_000, `${gzipped} bytes`);
+  // comments. Raised from 70,000 when wire compression and CSS rule ops came in (about 6 KB), and
+  // from 75,000 when the synchronous deflate encoder came in (about 4.2 KB).
+  assert.ok(gzipped < 80_000, `${gzipped} bytes`);
 });
 
 test('SDK size: the chat part, loaded only on pages that use the chat', () => {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { Transport } from '../transport/transport.js';
-import { FrameReader, FrameWriter, agreed, canCompress, compressFrame, decompressFrame, offerFor } from '../transport/wire_compression.js';
+import { FrameReader, FrameWriter, SYNC_DEFLATE_MAX, agreed, canCompress, compressFrame, decompressFrame, offerFor } from '../transport/wire_compression.js';
 
 /** A fake real socket: it has `binaryType`, so the transport offers compression on it. */
 class BinarySocket {
@@ -137,7 +137,7 @@ test('a compressed frame is byte 1 and raw DEFLATE that zlib reads, and zlib out
 test('the writer keeps order: small frames wait behind a compressing one', async () => {
   /** @type {Array<string | Uint8Array>} */
   const sent = [];
-  const writer = new FrameWriter((data) => sent.push(data));
+  const writer = new FrameWriter((data) => sent.push(data), compressFrame, 0); // every large frame asynchronous
   assert.equal(writer.write('["hello",0,{}]'), true, 'nothing agreed: text goes out at once');
   writer.agree(/** @type {any} */ (Z));
   const big = JSON.stringify(['snapshot', 1, bigBody(4000)]);
@@ -158,6 +158,33 @@ test('the writer keeps order: small frames wait behind a compressing one', async
   writer.close();
   await pause();
   assert.equal(sent.length, 5, 'a closed writer sends nothing more');
+});
+
+test('a frame up to the synchronous limit leaves compressed at once, in order with the rest', async () => {
+  /** @type {Array<string | Uint8Array>} */
+  const sent = [];
+  const writer = new FrameWriter((data) => sent.push(data));
+  writer.agree(/** @type {any} */ (Z));
+  const middling = JSON.stringify(['mut', 1, bigBody(SYNC_DEFLATE_MAX - 200)]);
+  assert.ok(middling.length <= SYNC_DEFLATE_MAX);
+  assert.equal(writer.write(middling), true, 'sent in the calling task');
+  assert.equal(sent.length, 1);
+  assert.ok(sent[0] instanceof Uint8Array && sent[0].length < middling.length / 4, 'compressed');
+  assert.equal(inflate(/** @type {Uint8Array} */ (sent[0])), middling);
+
+  // Behind a frame still compressing asynchronously, a middling one waits its turn.
+  const large = JSON.stringify(['snapshot', 2, bigBody(SYNC_DEFLATE_MAX + 5000)]);
+  assert.equal(writer.write(large), false);
+  assert.equal(writer.write(middling), false);
+  assert.equal(writer.write('["pointer",3,{"x":1,"y":2}]'), false);
+  assert.equal(sent.length, 1);
+  await until(() => writer.waiting === 0);
+  assert.deepEqual(sent.map((m) => (typeof m === 'string' ? m : inflate(m))), [middling, large, middling, '["pointer",3,{"x":1,"y":2}]']);
+
+  // Characters outside ASCII survive the synchronous path.
+  const accented = JSON.stringify(['nav', 4, { title: 'Überweisung ✓ 送金 '.repeat(200) }]);
+  writer.write(accented);
+  assert.equal(inflate(/** @type {Uint8Array} */ (sent.at(-1))), accented);
 });
 
 test('the reader keeps order and drops what cannot be inflated', async () => {
@@ -226,7 +253,7 @@ test('frames still compressing when the socket drops are resent on the next one'
   const due = [];
   const { transport, sockets } = setup({ timers: { ...noTimers, setTimeout: (/** @type {() => void} */ fn) => due.push(fn) } });
   sockets[0].receive(['welcome', 0, { ...WELCOME, z: Z }]);
-  const body = bigBody(8000);
+  const body = bigBody(SYNC_DEFLATE_MAX + 8000); // too large to compress at once
   transport.send('snapshot', body);
   transport.send('pointer', { x: 1, y: 1 });
   sockets[0].onclose?.({}); // before the compression finished

@@ -4,8 +4,12 @@
 // A client offers 'deflate-raw' in hello when the browser has CompressionStream and
 // DecompressionStream for it; once welcome agrees, frames of at least `min` characters go out as a
 // binary message (format byte 1, then the raw DEFLATE of the frame's text) and binary messages
-// from the server are inflated. Both streams are asynchronous, so a FrameWriter and a FrameReader
-// per socket keep frames in order: a small frame queued behind a large one waits for it.
+// from the server are inflated. Frames up to SYNC_DEFLATE_MAX characters are compressed at once
+// (deflate_sync.js); larger ones, and every inflation, go through the browser's asynchronous
+// streams, so a FrameWriter and a FrameReader per socket keep frames in order: a small frame
+// queued behind a large one waits for it.
+
+import { SyncDeflater } from './deflate_sync.js';
 
 /** The one encoding this build speaks. */
 export const DEFLATE_RAW = 'deflate-raw';
@@ -106,19 +110,36 @@ async function bytesOf(data) {
 }
 
 /**
+ * Frames up to this many characters are compressed synchronously (`SyncDeflater`, about
+ * 0.4 ms for the largest on a slow core) and leave in the task that wrote them; longer ones go
+ * to `compress`, whose output is tighter and which the SDK runs on a worker.
+ */
+export const SYNC_DEFLATE_MAX = 24 * 1024;
+
+/**
  * Writes frames to one socket in the order given, compressing the large ones once compression
- * is agreed. Frames that need no compression go out at once when nothing is waiting ahead of
- * them. A frame whose compression fails goes out as text, which the server always accepts.
+ * is agreed. Frames that need no compression, and those compressed synchronously, go out at once
+ * when nothing is waiting ahead of them. A frame whose compression fails goes out as text, which
+ * the server always accepts.
  */
 export class FrameWriter {
   /**
    * @param {(data: string | Uint8Array) => void} send
-   * @param {(text: string) => Promise<Uint8Array>} [compress] How a frame is compressed (the
-   *   SDK's transport does it on a worker); the default works on the calling thread.
+   * @param {(text: string) => Promise<Uint8Array>} [compress] How a frame longer than `syncMax`
+   *   is compressed (the SDK's transport does it on a worker); the default works on the calling
+   *   thread.
+   * @param {number} [syncMax] The longest frame compressed synchronously.
    */
-  constructor(send, compress = compressFrame) {
+  constructor(send, compress = compressFrame, syncMax = SYNC_DEFLATE_MAX) {
     this.send = send;
     this.compress = compress;
+    this.syncMax = syncMax;
+    /** Made on the first frame it compresses: a session that sends none never allocates it. */
+    /** @type {SyncDeflater | null} */
+    this.deflater = null;
+    /** @type {TextEncoder | null} */
+    this.encoder = null;
+    this.utf8 = new Uint8Array(0);
     /** @type {WireCompression | null} */
     this.compression = null;
     /** @type {Array<{data: string | Uint8Array | null}>} */
@@ -141,12 +162,14 @@ export class FrameWriter {
   write(text) {
     if (this.closed) return false;
     const min = this.compression?.min ?? Infinity;
-    if (text.length < min && this.queue.length === 0) {
-      this.send(text);
+    const plain = text.length < min;
+    const now = plain ? text : text.length <= this.syncMax ? this.#deflateNow(text) : null;
+    if (now !== null && this.queue.length === 0) {
+      this.send(now);
       return true;
     }
     /** @type {{data: string | Uint8Array | null}} */
-    const entry = { data: text.length < min ? text : null };
+    const entry = { data: now };
     this.queue.push(entry);
     if (entry.data === null) {
       this.compress(text).then(
@@ -161,6 +184,24 @@ export class FrameWriter {
       );
     }
     return false;
+  }
+
+  /**
+   * The binary message for a frame, compressed on this thread; the text itself if that fails.
+   * @param {string} text
+   * @returns {string | Uint8Array}
+   */
+  #deflateNow(text) {
+    try {
+      // Encoded into a buffer kept between frames (UTF-8 takes at most 3 bytes per character).
+      if (this.utf8.length < text.length * 3) this.utf8 = new Uint8Array(Math.max(text.length * 3, 4096));
+      const { written } = (this.encoder ??= new TextEncoder()).encodeInto(text, this.utf8);
+      const message = (this.deflater ??= new SyncDeflater()).deflate(this.utf8.subarray(0, written), 1);
+      message[0] = FORMAT_DEFLATE_RAW;
+      return message;
+    } catch {
+      return text;
+    }
   }
 
   /** Frames not yet sent. */
