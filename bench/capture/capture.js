@@ -14,7 +14,10 @@
 //   Network.webSocketFrameSent; the SDK's acks and heartbeats left out), raw and deflated as one
 //   stream (zlib level 6).
 // Each page is loaded fresh for each recorder and repetition; figures are medians.
-// Usage: node bench/capture/capture.js [--reps 3] [--only list,text]
+// With --repeat N, each mutation phase runs its workload N times in a row: the page's code has
+// then been optimized, as it is a while into a real session, and the phase has N times the
+// samples. Such a run writes capture-steady.json and .md instead, and records no streams.
+// Usage: node bench/capture/capture.js [--reps 3] [--only list,text] [--repeat N]
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -29,6 +32,7 @@ function arg(name, fallback) {
   return index >= 0 ? Number(process.argv[index + 1]) : fallback;
 }
 const REPS = arg('reps', 3);
+const REPEAT = arg('repeat', 1);
 const onlyIndex = process.argv.indexOf('--only');
 const ONLY = onlyIndex >= 0 ? process.argv[onlyIndex + 1].split(',') : null;
 const SAMPLING_US = 100;
@@ -214,7 +218,7 @@ async function main() {
     await site.close();
   }
   mkdirSync(join(RAW, 'streams'), { recursive: true });
-  for (const [name, frames] of Object.entries(streams)) {
+  for (const [name, frames] of Object.entries(REPEAT > 1 ? {} : streams)) {
     writeFileSync(join(RAW, 'streams', `capture-${name}.jsonl`), frames.map((text) => JSON.stringify({ dir: 'up', text })).join('\n'));
   }
 
@@ -263,10 +267,10 @@ async function main() {
   }
   const result = {
     machine: info,
-    settings: { reps: REPS, sampling_interval_us: SAMPLING_US, rrweb_version: rrwebVersion },
+    settings: { reps: REPS, repeat: REPEAT, sampling_interval_us: SAMPLING_US, rrweb_version: rrwebVersion },
     rows,
   };
-  writeResults('capture', result, markdown(result));
+  writeResults(REPEAT > 1 ? 'capture-steady' : 'capture', result, markdown(result));
 }
 
 /**
@@ -374,7 +378,9 @@ async function runPage(browser, origin, workload, recorder, cobrowseBase) {
     if (recorder === 'rrweb') await tab.evaluate((sink) => /** @type {any} */ (window).startRrweb(sink), `${origin.replace('http', 'ws')}/sink`);
   }, recorder === 'ours' ? (text) => text.startsWith('["snapshot",') : recorder === 'rrweb' ? (text) => text.startsWith('{"type":2,') : undefined);
   for (const phase of workload.phases) {
-    await measure(phase, () => tab.evaluate((name) => /** @type {any} */ (window).__workloads.run(name), phase));
+    await measure(phase, async () => {
+      for (let time = 0; time < REPEAT; time++) await tab.evaluate((name) => /** @type {any} */ (window).__workloads.run(name), phase);
+    });
   }
   if (recorder === 'ours') await tab.evaluate(() => /** @type {any} */ (window).Cobrowse.stop()).catch(() => {});
   await context.close();
@@ -385,7 +391,7 @@ async function runPage(browser, origin, workload, recorder, cobrowseBase) {
 function markdown(result) {
   const lines = [];
   lines.push('# Capture cost: Cobrowse SDK against rrweb\n');
-  lines.push(`Machine: ${result.machine.summary}. rrweb ${result.settings.rrweb_version} (defaults). Medians of ${result.settings.reps} runs.\n`);
+  lines.push(`Machine: ${result.machine.summary}. rrweb ${result.settings.rrweb_version} (defaults). Medians of ${result.settings.reps} runs.${result.settings.repeat > 1 ? ` Each mutation workload run ${result.settings.repeat} times in a row within its phase (steady state).` : ''}\n`);
   lines.push('Main-thread time of the recorder = CPU-profile samples (100 µs) whose stack holds the recorder\'s scripts (GC apart); "ours capture" = the part under the SDK\'s capture modules (serializing, diffing, encoding and sending, without session set-up over HTTP and the SDK\'s own UI). "Over baseline" = page task time minus the same page and workload without a recorder. Bytes = WebSocket messages sent during the phase as they went on the wire (our SDK compresses frames of 1 KB or more; rrweb sends JSON text; acks/heartbeats excluded), deflated = the phase\'s frames as text, as one zlib stream (level 6), for a like-for-like comparison. Ratio = ours / rrweb; target ≤ 0.5.\n');
   lines.push('| page | phase | ours ms | ours capture ms | rrweb ms | ratio | ours GC ms | rrweb GC ms | ours over baseline ms | rrweb over baseline ms | ours bytes | rrweb bytes | ratio | ours deflated | rrweb deflated | ratio |');
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');

@@ -13,8 +13,10 @@
 // - The shipped policy (docs/protocol.md section 11): frames of at least --min bytes (default
 //   1024) sent as deflate-raw in binary messages, the rest as text. Bytes saved; the server's
 //   CPU per compressed frame (`wire_cost`, the production codec at level 1); and in Chromium the
-//   SDK's own compressFrame/decompressFrame (web/sdk/transport/wire_compression.js), as
-//   main-thread busy time (DevTools' TaskDuration) and wall time per compressed frame.
+//   browser clients' own writer (web/sdk/transport/wire_compression.js: frames up to 24 KB
+//   through the synchronous encoder, larger ones through CompressionStream) and
+//   decompressFrame, as main-thread busy time (DevTools' TaskDuration) and wall time per
+//   compressed frame, with the bytes the writer produced.
 // Run the capture and latency benchmarks first (they record the streams).
 // Usage: node bench/compression/compression.js [--min BYTES]
 import { readdirSync, readFileSync } from 'node:fs';
@@ -25,6 +27,7 @@ import { launchBrowser, machine, round, writeResults, RAW, ROOT, LOADGEN_BIN } f
 
 const WIRE_COST_BIN = join(ROOT, 'target', 'release', 'examples', 'wire_cost');
 const WIRE_MODULE = join(ROOT, 'web', 'sdk', 'transport', 'wire_compression.js');
+const DEFLATE_MODULE = join(ROOT, 'web', 'sdk', 'transport', 'deflate_sync.js');
 const minArg = process.argv.indexOf('--min');
 /** Frames of at least this many bytes are compressed under the shipped policy. */
 const MIN_BYTES = minArg > 0 ? Number(process.argv[minArg + 1]) : 1024;
@@ -49,16 +52,20 @@ async function browserPolicy(page, cdp, texts) {
   await page.evaluate(async (frames) => {
     const wire = /** @type {any} */ (window).wire;
     /** @type {any} */ (window).frames_ = frames;
-    await wire.decompressFrame(await wire.compressFrame(frames[0]));
+    await wire.decompressFrame(await wire.write(frames[0]));
   }, large);
   const t0 = await busy();
   const deflate = await page.evaluate(async () => {
     const wire = /** @type {any} */ (window).wire;
     const started = performance.now();
     const out = [];
-    for (const frame of /** @type {any} */ (window).frames_) out.push(await wire.compressFrame(frame));
+    for (const frame of /** @type {any} */ (window).frames_) out.push(await wire.write(frame));
     /** @type {any} */ (window).compressed = out;
-    return { ms: performance.now() - started, bytes: out.reduce((sum, m) => sum + m.length, 0) };
+    return {
+      ms: performance.now() - started,
+      bytes: out.reduce((sum, m) => sum + m.length, 0),
+      sync: /** @type {any} */ (window).frames_.filter((/** @type {string} */ f) => f.length <= wire.syncMax).length,
+    };
   });
   const t1 = await busy();
   const inflate = await page.evaluate(async () => {
@@ -72,6 +79,8 @@ async function browserPolicy(page, cdp, texts) {
   return {
     compressed_messages: large.length,
     compressed_bytes: deflate.bytes,
+    compressed_raw_bytes: large.reduce((sum, t) => sum + Buffer.byteLength(t), 0),
+    compressed_synchronously: deflate.sync,
     compress_main_thread_us_per_frame: per(t1 - t0),
     compress_wall_us_per_frame: per(deflate.ms / 1000),
     decompress_main_thread_us_per_frame: per(t2 - t1),
@@ -128,7 +137,23 @@ async function main() {
   const browser = await launchBrowser();
   const page = await browser.newPage();
   await page.goto('about:blank');
-  await page.addScriptTag({ type: 'module', content: `${readFileSync(WIRE_MODULE, 'utf8')}\nwindow.wire = { compressFrame, decompressFrame };` });
+  // The writer as the clients use it, every frame given to it compressed (min 0); the modules
+  // are inlined into one script, about:blank having nothing to import them from.
+  const deflateSource = readFileSync(DEFLATE_MODULE, 'utf8');
+  const wireSource = readFileSync(WIRE_MODULE, 'utf8').replace(/^import \{ SyncDeflater \} from '\.\/deflate_sync\.js';$/m, '');
+  await page.addScriptTag({
+    type: 'module',
+    content: `${deflateSource}\n${wireSource}
+const written = [];
+const writer = new FrameWriter((data) => written.shift()(data));
+writer.agree({ enc: DEFLATE_RAW, min: 0 });
+window.wire = {
+  compressFrame,
+  decompressFrame,
+  syncMax: SYNC_DEFLATE_MAX,
+  write: (text) => new Promise((resolve) => { written.push(resolve); writer.write(text); }),
+};`,
+  });
   await page.waitForFunction(() => !!(/** @type {any} */ (window).wire));
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
@@ -238,15 +263,17 @@ function markdown(result) {
   }
   lines.push('');
   lines.push(`## Shipped policy: deflate-raw for frames of at least ${result.rows[0]?.policy.min_bytes ?? MIN_BYTES} bytes\n`);
-  lines.push('Bytes = all frames of the stream as text vs. as sent (small frames as text, large ones compressed). Server µs = CPU per compressed frame, production codec (flate2, level 1, one core). Browser = the SDK\'s compressFrame/decompressFrame in Chromium per compressed frame: main-thread busy time (DevTools TaskDuration) and wall time.\n');
-  lines.push('| stream | dir | messages | compressed | bytes as text | bytes on wire | saved | mean compressed frame | server deflate µs | server inflate µs | browser compress main-thread µs | wall µs | browser decompress main-thread µs | wall µs |');
-  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('Bytes = all frames of the stream as text vs. as sent (small frames as text, large ones compressed). Server µs = CPU per compressed frame, production codec (flate2, level 1, one core). Browser = the clients\' writer (frames up to 24 KB through the synchronous encoder, "sync"; larger ones through CompressionStream) and decompressFrame in Chromium, per compressed frame: main-thread busy time (DevTools TaskDuration) and wall time; "browser bytes on wire" = the stream as the writer sends it.\n');
+  lines.push('| stream | dir | messages | compressed | bytes as text | bytes on wire | saved | mean compressed frame | server deflate µs | server inflate µs | browser bytes on wire | saved | sync | browser compress main-thread µs | wall µs | browser decompress main-thread µs | wall µs |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of result.rows) {
     const server = r.policy.server ?? {};
     const browser = r.policy.browser ?? {};
     const saved = server.raw_bytes ? `${Math.round((1 - server.wire_bytes / server.raw_bytes) * 100)} %` : '–';
     const dash = (/** @type {unknown} */ v) => (v === undefined || server.compressed_messages === 0 ? '–' : v);
-    lines.push(`| ${r.stream} | ${r.dir} | ${server.messages} | ${server.compressed_messages} | ${server.raw_bytes} | ${server.wire_bytes} | ${saved} | ${dash(server.mean_compressed_frame_bytes)} | ${dash(server.deflate_us_per_compressed_frame)} | ${dash(server.inflate_us_per_compressed_frame)} | ${dash(browser.compress_main_thread_us_per_frame)} | ${dash(browser.compress_wall_us_per_frame)} | ${dash(browser.decompress_main_thread_us_per_frame)} | ${dash(browser.decompress_wall_us_per_frame)} |`);
+    const browserWire = browser.compressed_bytes === undefined ? undefined : server.raw_bytes - browser.compressed_raw_bytes + browser.compressed_bytes;
+    const browserSaved = browserWire === undefined ? undefined : `${Math.round((1 - browserWire / server.raw_bytes) * 100)} %`;
+    lines.push(`| ${r.stream} | ${r.dir} | ${server.messages} | ${server.compressed_messages} | ${server.raw_bytes} | ${server.wire_bytes} | ${saved} | ${dash(server.mean_compressed_frame_bytes)} | ${dash(server.deflate_us_per_compressed_frame)} | ${dash(server.inflate_us_per_compressed_frame)} | ${dash(browserWire)} | ${dash(browserSaved)} | ${dash(browser.compressed_synchronously)} | ${dash(browser.compress_main_thread_us_per_frame)} | ${dash(browser.compress_wall_us_per_frame)} | ${dash(browser.decompress_main_thread_us_per_frame)} | ${dash(browser.decompress_wall_us_per_frame)} |`);
   }
   lines.push('');
   return lines.join('\n');
