@@ -741,7 +741,8 @@ export class Recorder {
   }
 
   /**
-   * After an attribute change, descendants may now match a mask or restriction selector.
+   * After an attribute change, descendants may now match a mask or restriction selector (only
+   * where a policy selector looks at ancestors: `seesAncestors`).
    * @param {Element} el
    * @param {Op[]} ops
    * @param {Map<Node, number>} ctxCache
@@ -749,7 +750,7 @@ export class Recorder {
    */
   #recheckDescendants(el, ops, ctxCache, done) {
     const rules = this.rules;
-    if (rules.policySelector === null || !el.firstElementChild) return;
+    if (rules.policySelector === null || !rules.policySeesAncestors || !el.firstElementChild) return;
     let matches;
     try {
       matches = el.querySelectorAll(rules.policySelector);

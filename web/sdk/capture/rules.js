@@ -109,6 +109,41 @@ function combine(selectors, doc) {
 }
 
 /**
+ * Whether a selector list might match an element differently once an attribute of one of its
+ * ancestors changes. Only lists of plain compound selectors (type, `*`, `#id`, `.class` and
+ * attribute selectors, with neither combinators nor pseudo-classes) are known not to; anything
+ * else is assumed to: combinators, `:is()`, `:lang()` (which reads ancestors' `lang`),
+ * `:disabled` (a disabled fieldset around it), escapes.
+ * @param {string} list
+ * @returns {boolean}
+ */
+export function seesAncestors(list) {
+  // An attribute selector's value may hold anything, quoted: take each one out first.
+  let rest = '';
+  for (let i = 0; i < list.length; i++) {
+    if (list[i] !== '[') {
+      rest += list[i];
+      continue;
+    }
+    let quote = '';
+    for (i++; i < list.length; i++) {
+      const ch = list[i];
+      if (quote) {
+        if (ch === '\\') i++;
+        else if (ch === quote) quote = '';
+      } else if (ch === '"' || ch === "'") {
+        quote = ch;
+      } else if (ch === ']') {
+        break;
+      }
+    }
+    if (i >= list.length) return true;
+    rest += '[]';
+  }
+  return rest.split(',').some((part) => !/^[A-Za-z0-9_*#.[\]-]+$/.test(part.trim()));
+}
+
+/**
  * @param {Element} el
  * @returns {boolean}
  */
@@ -175,6 +210,12 @@ export class MaskRules {
      * descendants matching it may have to be masked or restricted now.
      */
     this.policySelector = [this.fieldSelector, this.textSelector, this.imageSelector, this.restrictSelector].filter(Boolean).join(', ') || null;
+    /**
+     * Whether an attribute change can make descendants match the policy at all: with only plain
+     * compound selectors (`.balance`, `[name=ssn]`) it cannot, and a class toggled on a large
+     * container need not search its whole subtree again.
+     */
+    this.policySeesAncestors = this.policySelector !== null && seesAncestors(this.policySelector);
     /** @type {WeakMap<Element, MaskKindCode>} */
     this.sticky = new WeakMap();
     /** Whether any element was ever masked by its own rule (until then, nothing is sticky). */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { byId, record } from './dom.js';
-import { globToRegExp, pageMatches } from '../capture/rules.js';
+import { globToRegExp, pageMatches, seesAncestors } from '../capture/rules.js';
 
 const SECRET = 'S3cr3tValue';
 
@@ -133,6 +133,45 @@ test('an element matching a selector after a class change is masked', () => {
   s.insertAdjacentHTML('beforeend', `<div class="private">${SECRET}</div>`);
   w.recorder.flush();
   assert.ok(!w.allText().includes(SECRET));
+});
+
+test('descendants that match a selector after an ancestor changes are masked', () => {
+  const policy = { masking: { fields: [], text: ['.zone p'], images: [], pages: [] } };
+  const w = record('<!DOCTYPE html><body><section id="s"><div><p id="p">xxx</p></div></section></body>', { policy });
+  const s = /** @type {Element} */ (w.doc.getElementById('s'));
+  s.className = 'zone';
+  w.recorder.flush();
+  const pId = byId(w.snapshot.doc, 'p').id;
+  assert.ok(w.opsSince(1).some((op) => op[0] === 'mark' && op[1] === pId && op[2] === 'text'), 'the paragraph is marked');
+  /** @type {Element} */ (w.doc.getElementById('p')).textContent = SECRET;
+  w.recorder.flush();
+  assert.ok(!w.allText().includes(SECRET));
+});
+
+test('an attribute change searches the subtree again only when a policy selector looks at ancestors', () => {
+  /** @param {string[]} text */
+  const searches = (text) => {
+    const w = record('<!DOCTYPE html><body><section id="s"><p>a</p><p>b</p></section></body>', { policy: { masking: { fields: [], text, images: [], pages: [] } } });
+    const s = /** @type {Element} */ (w.doc.getElementById('s'));
+    let calls = 0;
+    const original = s.querySelectorAll.bind(s);
+    s.querySelectorAll = /** @type {any} */ ((/** @type {string} */ selector) => {
+      calls++;
+      return original(selector);
+    });
+    s.className = 'zone';
+    w.recorder.flush();
+    return calls;
+  };
+  assert.equal(searches(['.private', '[name=ssn]']), 0);
+  assert.equal(searches(['.zone p']), 1);
+
+  for (const simple of ['.balance', '#account-number', '[name=ssn]', 'input[type="a b > c, d"]', 'p.x, div#y, *', "[data-x='a]b']"]) {
+    assert.equal(seesAncestors(simple), false, simple);
+  }
+  for (const complex of ['.a .b', '.a>.b', 'a + b', 'a ~ b', ':lang(en)', 'input:disabled', ':is(.a .b)', '[x] .c', '.a\\ b', 'x|y', '[unterminated', '.ok, .a .b']) {
+    assert.equal(seesAncestors(complex), true, complex);
+  }
 });
 
 test('restricted elements are marked', () => {
