@@ -43,8 +43,9 @@ test('SDK size: all modules the entry loads, gzip -9 each, summed', () => {
   assert.ok(files.every((f) => !f.includes(`${join('sdk', 'test')}`)), 'no test module is loaded');
   // A guard against growth, not the size goal (docs/performance.md): unminified sources with their
   // comments. Raised from 70,000 when wire compression and CSS rule ops came in (about 6 KB), and
-  // from 75,000 when the synchronous deflate encoder came in (about 4.2 KB).
-  assert.ok(gzipped < 80_000, `${gzipped} bytes`);
+  // from 75,000 to 82,000 when the synchronous deflate encoder (about 4.2 KB) and the check of
+  // which policy selectors see ancestors (about 0.7 KB) came in.
+  assert.ok(gzipped < 82_000, `${gzipped} bytes`);
 });
 
 test('SDK size: the chat part, loaded only on pages that use the chat', () => {
