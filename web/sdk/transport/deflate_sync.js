@@ -95,6 +95,17 @@ for (let code = 0; code < 30; code++) {
   }
 }
 
+/**
+ * The hash-table slot of the three bytes at `i` (a multiplicative hash: the table is small, and
+ * JSON's bytes differ mostly in their low bits).
+ * @param {Uint8Array} input
+ * @param {number} i
+ * @returns {number}
+ */
+function hash3(input, i) {
+  return Math.imul((input[i] << 16) | (input[i + 1] << 8) | input[i + 2], 0x9e3779b1) >>> HASH_SHIFT;
+}
+
 /** Text with repeats near and far, ending on bytes too few to hash. */
 const WARM_UP = Uint8Array.from('["mut",1,{"ops":[["attr",1,"class","row"],["attr",2,"class","row"]]}] ✓ abc', (c) => c.charCodeAt(0) & 0xff);
 
@@ -155,7 +166,7 @@ export class SyncDeflater {
       let bestLength = 0;
       let bestDistance = 0;
       if (i <= lastHashable) {
-        const hash = Math.imul((input[i] << 16) | (input[i + 1] << 8) | input[i + 2], 0x9e3779b1) >>> HASH_SHIFT;
+        const hash = hash3(input, i);
         const limit = n - i < MAX_MATCH ? n - i : MAX_MATCH;
         // A stored value at or below `base` is from an earlier call: it reads as -1 or less.
         let candidate = head[hash] - base - 1;
@@ -178,6 +189,8 @@ export class SyncDeflater {
       if (bestLength >= MIN_MATCH) {
         bitBuf |= LENGTH_VALUE[bestLength] << bitCount;
         bitCount += LENGTH_BITS[bestLength];
+        // Flushed between the two codes: up to 7 pending bits, 13 of the length and 18 of the
+        // distance would not fit the 32-bit buffer together.
         while (bitCount >= 8) {
           out[pos++] = bitBuf;
           bitBuf >>>= 8;
@@ -193,7 +206,7 @@ export class SyncDeflater {
             i = end;
             break;
           }
-          const hash = Math.imul((input[i] << 16) | (input[i + 1] << 8) | input[i + 2], 0x9e3779b1) >>> HASH_SHIFT;
+          const hash = hash3(input, i);
           prev[i] = head[hash];
           head[hash] = base + i + 1;
         }
