@@ -17,7 +17,9 @@
 // With --repeat N, each mutation phase runs its workload N times in a row: the page's code has
 // then been optimized, as it is a while into a real session, and the phase has N times the
 // samples. Such a run writes capture-steady.json and .md instead, and records no streams.
-// Usage: node bench/capture/capture.js [--reps 3] [--only list,text] [--repeat N]
+// With --profiles, each phase's CPU profile is kept in bench/results/raw/profiles/ (open it in
+// DevTools' Performance panel, or summarize it with bench/capture/profile_summary.js).
+// Usage: node bench/capture/capture.js [--reps 3] [--only list,text] [--repeat N] [--profiles]
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -35,6 +37,8 @@ const REPS = arg('reps', 3);
 const REPEAT = arg('repeat', 1);
 const onlyIndex = process.argv.indexOf('--only');
 const ONLY = onlyIndex >= 0 ? process.argv[onlyIndex + 1].split(',') : null;
+const KEEP_PROFILES = process.argv.includes('--profiles');
+const PROFILES = join(RAW, 'profiles');
 const SAMPLING_US = 100;
 
 /** Pages and the mutation phases run on each, in order. */
@@ -115,11 +119,17 @@ function attribute(profile, isRecorder, isCapture) {
 }
 
 /**
+ * The page's main thread so far: the time its tasks took (wall clock, so it includes time the
+ * thread waited for the core) and the CPU time the thread used (which other processes on the
+ * core cannot inflate).
  * @param {import('playwright-core').CDPSession} cdp
+ * @returns {Promise<{task: number, thread: number}>} ms
  */
-async function taskDuration(cdp) {
+async function mainThread(cdp) {
   const { metrics } = await cdp.send('Performance.getMetrics');
-  return (metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
+  /** @param {string} name */
+  const ms = (name) => (metrics.find((m) => m.name === name)?.value ?? 0) * 1000;
+  return { task: ms('TaskDuration'), thread: ms('ThreadTime') };
 }
 
 async function main() {
@@ -201,7 +211,7 @@ async function main() {
     for (let rep = 0; rep < REPS; rep++) {
       for (const w of WORKLOADS) {
         for (const recorder of RECORDERS) {
-          const measured = await runPage(browser, site.origin, w, recorder, cb.base);
+          const measured = await runPage(browser, site.origin, w, recorder, cb.base, rep);
           for (const [phase, figures] of Object.entries(measured.phases)) {
             ((raw[w.page] ??= {})[phase] ??= {});
             (raw[w.page][phase][recorder] ??= []).push(figures);
@@ -231,12 +241,14 @@ async function main() {
       /** @param {string} recorder @param {string} key */
       const med = (recorder, key) => median((byRecorder[recorder] ?? []).map((f) => f[key]));
       const baseline = med('none', 'task_ms');
+      const threadBaseline = med('none', 'thread_ms');
       /** @param {string} recorder */
       const figures = (recorder) => ({
         recorder_ms: round(med(recorder, 'recorder_ms')),
         capture_ms: round(med(recorder, 'capture_ms')),
         gc_ms: round(med(recorder, 'gc_ms')),
         task_over_baseline_ms: round(med(recorder, 'task_ms') - baseline),
+        cpu_over_baseline_ms: round(med(recorder, 'thread_ms') - threadBaseline),
         longest_task_ms: round(med(recorder, 'longest_task_ms')),
         bytes: med(recorder, 'bytes'),
         deflated_bytes: med(recorder, 'deflated'),
@@ -254,11 +266,13 @@ async function main() {
         ours,
         rrweb: rr,
         baseline_task_ms: round(baseline),
+        baseline_cpu_ms: round(threadBaseline),
         ratio: {
           recorder_ms: ratio(ours.recorder_ms, rr.recorder_ms),
           capture_ms: ratio(ours.capture_ms, rr.capture_ms),
           recorder_plus_gc_ms: ratio(ours.recorder_ms + ours.gc_ms, rr.recorder_ms + rr.gc_ms),
           task_over_baseline_ms: ratio(ours.task_over_baseline_ms, rr.task_over_baseline_ms),
+          cpu_over_baseline_ms: ratio(ours.cpu_over_baseline_ms, rr.cpu_over_baseline_ms),
           bytes: ratio(ours.bytes, rr.bytes),
           deflated_bytes: ratio(ours.deflated_bytes, rr.deflated_bytes),
         },
@@ -280,8 +294,9 @@ async function main() {
  * @param {{ page: string, phases: string[] }} workload
  * @param {string} recorder
  * @param {string} cobrowseBase
+ * @param {number} rep Which repetition this is (names the kept profiles).
  */
-async function runPage(browser, origin, workload, recorder, cobrowseBase) {
+async function runPage(browser, origin, workload, recorder, cobrowseBase, rep) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const tab = await context.newPage();
   const cdp = await context.newCDPSession(tab);
@@ -346,7 +361,7 @@ async function runPage(browser, origin, workload, recorder, cobrowseBase) {
     const first = sent.length;
     const resyncsBefore = resyncs;
     await tab.evaluate(() => { /** @type {any} */ (window).__longest = 0; });
-    const taskBefore = await taskDuration(cdp);
+    const before = await mainThread(cdp);
     await cdp.send('Profiler.start');
     await action();
     // Settle: the recorder has sent what it will (300 ms without a message, after the frame the
@@ -357,14 +372,19 @@ async function runPage(browser, origin, workload, recorder, cobrowseBase) {
     while ((pending() || Date.now() - lastFrameAt < 300) && Date.now() < deadline) await sleep(50);
     if (pending()) console.warn(`${workload.page} / ${phase} / ${recorder}: the phase's frame was not sent within 5 s`);
     const { profile } = await cdp.send('Profiler.stop');
-    const taskAfter = await taskDuration(cdp);
+    if (KEEP_PROFILES) {
+      mkdirSync(PROFILES, { recursive: true });
+      writeFileSync(join(PROFILES, `${workload.page}-${phase}-${recorder}-${rep + 1}.cpuprofile`), JSON.stringify(profile));
+    }
+    const after = await mainThread(cdp);
     const longest = await tab.evaluate(() => /** @type {any} */ (window).__longest);
     const frames = sent.slice(first);
     const text = frames.join('\n');
     const attributed = attribute(/** @type {Profile} */ (profile), isRecorder, isCapture);
     phases[phase] = {
       ...attributed,
-      task_ms: taskAfter - taskBefore,
+      task_ms: after.task - before.task,
+      thread_ms: after.thread - before.thread,
       longest_task_ms: longest,
       messages: frames.length,
       resyncs: resyncs - resyncsBefore,
@@ -392,11 +412,11 @@ function markdown(result) {
   const lines = [];
   lines.push('# Capture cost: Cobrowse SDK against rrweb\n');
   lines.push(`Machine: ${result.machine.summary}. rrweb ${result.settings.rrweb_version} (defaults). Medians of ${result.settings.reps} runs.${result.settings.repeat > 1 ? ` Each mutation workload run ${result.settings.repeat} times in a row within its phase (steady state).` : ''}\n`);
-  lines.push('Main-thread time of the recorder = CPU-profile samples (100 µs) whose stack holds the recorder\'s scripts (GC apart); "ours capture" = the part under the SDK\'s capture modules (serializing, diffing, encoding and sending, without session set-up over HTTP and the SDK\'s own UI). "Over baseline" = page task time minus the same page and workload without a recorder. Bytes = WebSocket messages sent during the phase as they went on the wire (our SDK compresses frames of 1 KB or more; rrweb sends JSON text; acks/heartbeats excluded), deflated = the phase\'s frames as text, as one zlib stream (level 6), for a like-for-like comparison. Ratio = ours / rrweb; target ≤ 0.5.\n');
-  lines.push('| page | phase | ours ms | ours capture ms | rrweb ms | ratio | ours GC ms | rrweb GC ms | ours over baseline ms | rrweb over baseline ms | ours bytes | rrweb bytes | ratio | ours deflated | rrweb deflated | ratio |');
-  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('Main-thread time of the recorder = CPU-profile samples (100 µs) whose stack holds the recorder\'s scripts (GC apart); "ours capture" = the part under the SDK\'s capture modules (serializing, diffing, encoding and sending, without session set-up over HTTP and the SDK\'s own UI). "Over baseline" = page task time minus the same page and workload without a recorder; "CPU over baseline" = the same for the main thread\'s CPU time (Performance.getMetrics ThreadTime), which time the thread spent waiting for the shared core does not inflate, and which counts style, layout and GC the recorder causes. Bytes = WebSocket messages sent during the phase as they went on the wire (our SDK compresses frames of 1 KB or more; rrweb sends JSON text; acks/heartbeats excluded), deflated = the phase\'s frames as text, as one zlib stream (level 6), for a like-for-like comparison. Ratio = ours / rrweb; target ≤ 0.5.\n');
+  lines.push('| page | phase | ours ms | ours capture ms | rrweb ms | ratio | ours GC ms | rrweb GC ms | ours over baseline ms | rrweb over baseline ms | ours CPU over baseline ms | rrweb CPU over baseline ms | ratio | ours bytes | rrweb bytes | ratio | ours deflated | rrweb deflated | ratio |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of result.rows) {
-    lines.push(`| ${r.page} | ${r.phase} | ${r.ours.recorder_ms} | ${r.ours.capture_ms} | ${r.rrweb.recorder_ms} | ${r.ratio.recorder_ms ?? '–'} | ${r.ours.gc_ms} | ${r.rrweb.gc_ms} | ${r.ours.task_over_baseline_ms} | ${r.rrweb.task_over_baseline_ms} | ${r.ours.bytes} | ${r.rrweb.bytes} | ${r.ratio.bytes ?? '–'} | ${r.ours.deflated_bytes} | ${r.rrweb.deflated_bytes} | ${r.ratio.deflated_bytes ?? '–'} |`);
+    lines.push(`| ${r.page} | ${r.phase} | ${r.ours.recorder_ms} | ${r.ours.capture_ms} | ${r.rrweb.recorder_ms} | ${r.ratio.recorder_ms ?? '–'} | ${r.ours.gc_ms} | ${r.rrweb.gc_ms} | ${r.ours.task_over_baseline_ms} | ${r.rrweb.task_over_baseline_ms} | ${r.ours.cpu_over_baseline_ms} | ${r.rrweb.cpu_over_baseline_ms} | ${r.ratio.cpu_over_baseline_ms ?? '–'} | ${r.ours.bytes} | ${r.rrweb.bytes} | ${r.ratio.bytes ?? '–'} | ${r.ours.deflated_bytes} | ${r.rrweb.deflated_bytes} | ${r.ratio.deflated_bytes ?? '–'} |`);
   }
   const resynced = result.rows.filter((/** @type {any} */ r) => r.ours.resyncs > 0);
   if (resynced.length > 0) {
