@@ -31,7 +31,7 @@ class VmWorker {
     const blob = /** @type {Blob} */ (resolveObjectURL(url));
     /** @type {any} */
     const context = vm.createContext({
-      Blob, CompressionStream, Response, Uint8Array,
+      Blob, CompressionStream, Response, TextEncoder, Uint8Array,
       postMessage: (/** @type {any} */ data) => setTimeout(() => !this.terminated && this.onmessage?.({ data })),
     });
     this.ready = blob.text().then((source) => {
