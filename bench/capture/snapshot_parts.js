@@ -2,8 +2,9 @@
 // in the page by performance.now, without a session, a socket or a profiler: what serializing
 // costs the first time on a freshly loaded page (cold code, DOM never read from script), with the
 // serializer's code already optimized on a detached copy of the page (warm code, DOM not yet
-// read), and in steady state (the page serialized again and again); then the frame's JSON
-// encoding and its UTF-8 bytes. `bench/capture.sh` measures the whole snapshot as a customer's
+// read), with warm code after every node's attributes and text were read from script once (warm
+// code, page read), and in steady state (the page serialized again and again); then the frame's
+// JSON encoding and its UTF-8 bytes. `bench/capture.sh` measures the whole snapshot as a customer's
 // browser runs it; this says which part of that is our code and which the first run of any code
 // on a page.
 //
@@ -52,9 +53,9 @@ function serveDir(name, dir, routes) {
 /**
  * Runs in the page: loads the serializer from `/${build}/`, then times it. Its policy is the one
  * `cobrowse demo` ships (crates/cobrowse/src/demo.rs), so the masking checks run as in the demo.
- * @param {{ build: string, warm: boolean, repeats: number }} options
+ * @param {{ build: string, mode: 'cold' | 'warm' | 'read', repeats: number }} options
  */
-async function inPage({ build, warm, repeats }) {
+async function inPage({ build, mode, repeats }) {
   const { serializeSnapshot } = await import(`/${build}/capture/serializer.js`);
   const { MaskRules } = await import(`/${build}/capture/rules.js`);
   const { NodeRegistry } = await import(`/${build}/capture/node_registry.js`);
@@ -80,13 +81,33 @@ async function inPage({ build, warm, repeats }) {
     return { ms: performance.now() - started, snapshot };
   };
   await new Promise((resolve) => setTimeout(resolve, 30));
-  if (warm) {
+  if (mode !== 'cold') {
     // The same code on a copy of the page in a document of its own: the page's own nodes are
     // still untouched by script afterwards.
     const copy = document.implementation.createHTMLDocument('copy');
     copy.body.innerHTML = document.body.innerHTML;
     const fake = { document: copy, location: { href: location.href }, scrollX: 0, scrollY: 0, innerWidth: 1280, innerHeight: 800, devicePixelRatio: 1, top: null };
     serialize(fake);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  }
+  if (mode === 'read') {
+    // Every node of the page once from script, as any reader of the DOM would: the engine makes
+    // its wrapper objects and the strings of attributes and text here, not in the serializer.
+    let length = 0;
+    /** @param {Node} parent */
+    const read = (parent) => {
+      for (let node = parent.firstChild; node; node = node.nextSibling) {
+        if (node.nodeType === 1) {
+          const el = /** @type {Element} */ (node);
+          for (const name of el.getAttributeNames()) length += (el.getAttribute(name) ?? '').length;
+          read(el);
+        } else if (node.nodeType === 3) {
+          length += /** @type {Text} */ (node).data.length;
+        }
+      }
+    };
+    read(document);
+    if (length === 0) throw new Error('the page read nothing');
     await new Promise((resolve) => setTimeout(resolve, 30));
   }
   /** @type {number[]} */
@@ -125,24 +146,26 @@ async function main() {
   for (const [name, dir] of Object.entries(builds)) serveDir(name, dir, routes);
   const site = await startSite(routes);
   const browser = await launchBrowser();
-  /** @type {Record<string, {cold: number[], warm: number[], steady: number[], encode: number[], utf8: number[], chars: number, nodes: number}>} */
+  /** @type {Record<string, {cold: number[], warm: number[], read: number[], steady: number[], encode: number[], utf8: number[], chars: number, nodes: number}>} */
   const raw = {};
-  for (const name of Object.keys(builds)) raw[name] = { cold: [], warm: [], steady: [], encode: [], utf8: [], chars: 0, nodes: 0 };
+  for (const name of Object.keys(builds)) raw[name] = { cold: [], warm: [], read: [], steady: [], encode: [], utf8: [], chars: 0, nodes: 0 };
+  /** @type {Array<'cold' | 'warm' | 'read'>} */
+  const modes = ['cold', 'warm', 'read'];
   try {
     for (let r = 0; r < ROUNDS; r++) {
-      // Alternate which build goes first, and whether the cold or the warm-code page does.
+      // Alternate which build goes first, and rotate which kind of page does.
       const order = r % 2 === 0 ? Object.keys(builds) : Object.keys(builds).reverse();
-      for (const warm of r % 4 < 2 ? [false, true] : [true, false]) {
+      for (const mode of [...modes.slice(r % 3), ...modes.slice(0, r % 3)]) {
         for (const build of order) {
           const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
           const tab = await context.newPage();
           await tab.goto(`${site.origin}/big.html`);
           await sleep(150);
-          const result = await tab.evaluate(inPage, { build: `${build}`, warm, repeats: warm ? 1 : REPEATS });
+          const result = await tab.evaluate(inPage, { build: `${build}`, mode, repeats: mode === 'cold' ? REPEATS : 1 });
           await context.close();
           const figures = raw[build];
-          (warm ? figures.warm : figures.cold).push(result.times[0]);
-          if (!warm) {
+          figures[mode].push(result.times[0]);
+          if (mode === 'cold') {
             figures.steady.push(...result.times.slice(3));
             figures.encode.push(result.encodeMs);
             figures.utf8.push(result.utf8Ms);
@@ -151,7 +174,7 @@ async function main() {
           }
         }
       }
-      console.log(`round ${r + 1}/${ROUNDS}: ${Object.entries(raw).map(([name, f]) => `${name} cold ${round(f.cold[f.cold.length - 1], 1)} warm ${round(f.warm[f.warm.length - 1], 1)} ms`).join(', ')}`);
+      console.log(`round ${r + 1}/${ROUNDS}: ${Object.entries(raw).map(([name, f]) => `${name} cold ${round(f.cold[f.cold.length - 1], 1)} warm ${round(f.warm[f.warm.length - 1], 1)} read ${round(f.read[f.read.length - 1], 1)} ms`).join(', ')}`);
     }
   } finally {
     await browser.close();
@@ -164,19 +187,20 @@ async function main() {
     json_chars: f.chars,
     cold_ms: round(median(f.cold)),
     warm_code_ms: round(median(f.warm)),
+    warm_code_page_read_ms: round(median(f.read)),
     steady_ms: round(median(f.steady)),
     encode_json_ms: round(median(f.encode)),
     utf8_ms: round(median(f.utf8)),
-    samples: { cold: f.cold.length, warm: f.warm.length, steady: f.steady.length },
+    samples: { cold: f.cold.length, warm: f.warm.length, read: f.read.length, steady: f.steady.length },
   }));
   const result = { machine: info, settings: { rounds: ROUNDS, repeats: REPEATS, against: AGAINST || null }, rows };
   const lines = [
     '# The full snapshot of the 6,000-element page, in parts\n',
     `Machine: ${info.summary}. Medians of ${ROUNDS} rounds (steady: serializations 4 to ${REPEATS} of each cold page). Times by performance.now in the page; a fresh page for each figure but the steady ones.\n`,
-    'Cold = the first serialization on a freshly loaded page; warm code = the same after the serializer ran on a detached copy of the page (the page itself still untouched); steady = the same page serialized again and again; encode JSON = `encodeFrame` of the snapshot; UTF-8 = `TextEncoder` of that text.\n',
-    '| build | nodes | JSON characters | cold ms | warm code ms | steady ms | encode JSON ms | UTF-8 ms |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.build} | ${r.nodes} | ${r.json_chars} | ${r.cold_ms} | ${r.warm_code_ms} | ${r.steady_ms} | ${r.encode_json_ms} | ${r.utf8_ms} |`),
+    'Cold = the first serialization on a freshly loaded page; warm code = the same after the serializer ran on a detached copy of the page (the page itself still untouched); page read = warm code, and every node\'s attributes and text read from script once before; steady = the same page serialized again and again; encode JSON = `encodeFrame` of the snapshot; UTF-8 = `TextEncoder` of that text.\n',
+    '| build | nodes | JSON characters | cold ms | warm code ms | warm code, page read ms | steady ms | encode JSON ms | UTF-8 ms |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.build} | ${r.nodes} | ${r.json_chars} | ${r.cold_ms} | ${r.warm_code_ms} | ${r.warm_code_page_read_ms} | ${r.steady_ms} | ${r.encode_json_ms} | ${r.utf8_ms} |`),
     '',
   ];
   writeResults('snapshot-parts', result, lines.join('\n'));
