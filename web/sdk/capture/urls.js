@@ -61,7 +61,7 @@ function simplePath(path, base) {
   if (parts === null) return null;
   if (path.startsWith('?')) return null; // replaces the base's query: leave it to the parser
   // Joined into one flat string: `+` would make a rope, and a snapshot holding ropes takes
-  // JSON.stringify several times longer (measured on the 6,000-element page: 15 ms against 3).
+  // JSON.stringify longer the first time (the 6,000-element page: 7.2 ms against 4.1, medians).
   return [path.startsWith('/') ? parts.origin : parts.dir, path].join('');
 }
 
