@@ -66,10 +66,19 @@ async function inPage({ build, mode, repeats }) {
     restrictions: { selectors: [] },
     site_origins: [],
   };
+  /**
+   * Each document keeps one registry, cleared before each snapshot, as the recorder does when it
+   * sends the page again: a new registry each time would add one more property to every node.
+   * @type {Map<Document, any>}
+   */
+  const registries = new Map();
   /** @param {any} win */
   const serialize = (win) => {
+    let registry = registries.get(win.document);
+    if (!registry) registries.set(win.document, (registry = new NodeRegistry()));
+    registry.clear();
     const env = {
-      registry: new NodeRegistry(),
+      registry,
       rules: new MaskRules(policy, win.document),
       ignore: () => false,
       modifiedSheets: new WeakSet(),
@@ -195,6 +204,8 @@ async function main() {
     encode_json_ms: round(median(f.encode)),
     utf8_ms: round(median(f.utf8)),
     samples: { cold: f.cold.length, warm: f.warm.length, read: f.read.length, steady: f.steady.length },
+    // Every fresh page's figure, in the order run, so a reader can see the spread behind a median.
+    raw_ms: { cold: f.cold.map((v) => round(v, 1)), warm: f.warm.map((v) => round(v, 1)), read: f.read.map((v) => round(v, 1)) },
   }));
   const result = { machine: info, settings: { rounds: ROUNDS, repeats: REPEATS, against: AGAINST || null }, rows };
   const lines = [
