@@ -20,6 +20,8 @@ export class NodeRegistry {
     /** IDs of nodes that do not take properties (frozen by the page). */
     /** @type {WeakMap<Node, number>} */
     this.ids = new WeakMap();
+    /** Whether `ids` holds any: until then a node without the property has no ID, unlooked-up. */
+    this.anyInIds = false;
     /** @type {Map<number, Node>} */
     this.nodes = new Map();
     /** Marks last sent for the marked nodes, to notice when a node becomes masked or restricted. */
@@ -50,11 +52,22 @@ export class NodeRegistry {
   /**
    * The node's ID, assigning one the first time, and records it as held by the mirror.
    * @param {Node} node
-   * @param {number | undefined} [known] Its `idOf`, when the caller just read it (a read that
-   *   misses walks the node's whole prototype chain, and a snapshot misses on every node).
    * @returns {number}
    */
-  register(node, known = this.idOf(node)) {
+  register(node) {
+    return this.registerRead(node, this.idOf(node));
+  }
+
+  /**
+   * `register`, when the caller has just read the node's `idOf`: a read that misses walks the
+   * node's whole prototype chain, and a first snapshot misses on every node. (A default
+   * parameter cannot stand in for this method: it would apply to an undefined ID too, and read
+   * the missing ID a second time.)
+   * @param {Node} node
+   * @param {number | undefined} known
+   * @returns {number}
+   */
+  registerRead(node, known) {
     let id = known;
     if (id === undefined) {
       id = this.next++;
@@ -62,6 +75,7 @@ export class NodeRegistry {
         /** @type {any} */ (node)[this.key] = id;
       } catch {
         this.ids.set(node, id);
+        this.anyInIds = true;
       }
     }
     this.nodes.set(id, node);
@@ -84,7 +98,7 @@ export class NodeRegistry {
    */
   idOf(node) {
     const id = /** @type {any} */ (node)[this.key];
-    return id !== undefined ? id : this.ids.get(node);
+    return id !== undefined || !this.anyInIds ? id : this.ids.get(node);
   }
 
   /**

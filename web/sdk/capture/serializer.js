@@ -306,12 +306,12 @@ export class TreeWriter {
       case 3:
       case 4: {
         this.count++;
-        const id = registry.register(node, known);
+        const id = registry.registerRead(node, known);
         return { id, k: 'x', v: textValue(node, /** @type {CharacterData} */ (node).data, ctx) };
       }
       case 8: {
         this.count++;
-        const id = registry.register(node, known);
+        const id = registry.registerRead(node, known);
         const data = /** @type {CharacterData} */ (node).data;
         return { id, k: 'c', v: ctx & CTX_TEXT ? maskText(data) : data };
       }
@@ -444,7 +444,7 @@ export class TreeWriter {
    */
   #element(el, ctx, known) {
     const env = this.env;
-    const id = env.registry.register(el, known);
+    const id = env.registry.registerRead(el, known);
     const mask = env.rules.effectiveMask(el, ctx);
     const restricted = env.rules.isRestricted(el);
     const inner = contentContext(el, mask, ctx);
