@@ -20,7 +20,7 @@ export class NodeRegistry {
     /** IDs of nodes that do not take properties (frozen by the page). */
     /** @type {WeakMap<Node, number>} */
     this.ids = new WeakMap();
-    /** Whether `ids` holds any: until then a node without the property has no ID, unlooked-up. */
+    /** Whether `ids` holds any ID yet: until it does, `idOf` need not look there. */
     this.anyInIds = false;
     /** @type {Map<number, Node>} */
     this.nodes = new Map();
