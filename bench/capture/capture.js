@@ -27,6 +27,7 @@ import {
   startCobrowse, startSite, launchBrowser, median, round, machine, writeResults, writeConfig, sleep, ROOT, RAW,
 } from '../lib/common.js';
 import { page, bigBody, sdkTag, filler } from '../lib/pages.js';
+import { frameLabel, indexProfile, sampleMs } from '../lib/cpu_profile.js';
 
 /** @param {string} name @param {number} fallback */
 function arg(name, fallback) {
@@ -53,10 +54,7 @@ const WORKLOADS = [
 
 const RECORDERS = /** @type {const} */ (['ours', 'rrweb', 'none']);
 
-/**
- * @typedef {{ nodes: { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, children?: number[] }[],
- *   startTime: number, endTime: number, samples: number[], timeDeltas: number[] }} Profile
- */
+/** @typedef {import('../lib/cpu_profile.js').Profile} Profile */
 
 /**
  * Splits a CPU profile's time into the recorder's, garbage collection and the rest. `isCapture`
@@ -67,12 +65,7 @@ const RECORDERS = /** @type {const} */ (['ours', 'rrweb', 'none']);
  * @param {(url: string) => boolean} isCapture
  */
 function attribute(profile, isRecorder, isCapture) {
-  const parent = new Map();
-  const byId = new Map();
-  for (const node of profile.nodes) {
-    byId.set(node.id, node);
-    for (const child of node.children ?? []) parent.set(child, node.id);
-  }
+  const { byId, parent } = indexProfile(profile);
   /**
    * Whether a node or one of its callers matches.
    * @param {(url: string) => boolean} test
@@ -84,8 +77,9 @@ function attribute(profile, isRecorder, isCapture) {
     const check = (id) => {
       const known = memo.get(id);
       if (known !== undefined) return known;
-      const node = byId.get(id);
-      const value = test(node.callFrame.url) || (parent.has(id) ? check(parent.get(id)) : false);
+      const node = /** @type {import('../lib/cpu_profile.js').ProfileNode} */ (byId.get(id));
+      const caller = parent.get(id);
+      const value = test(node.callFrame.url) || (caller !== undefined ? check(caller) : false);
       memo.set(id, value);
       return value;
     };
@@ -99,10 +93,10 @@ function attribute(profile, isRecorder, isCapture) {
   let busy = 0;
   /** @type {Map<string, number>} */
   const selfTime = new Map();
-  const { samples, timeDeltas } = profile;
+  const { samples } = profile;
   for (let i = 0; i < samples.length; i++) {
-    const duration = (i + 1 < timeDeltas.length ? timeDeltas[i + 1] : 0) / 1000;
-    const node = byId.get(samples[i]);
+    const duration = sampleMs(profile, i);
+    const node = /** @type {import('../lib/cpu_profile.js').ProfileNode} */ (byId.get(samples[i]));
     const name = node.callFrame.functionName;
     if (name === '(idle)') continue;
     busy += duration;
@@ -110,7 +104,7 @@ function attribute(profile, isRecorder, isCapture) {
     else if (inRecorder(samples[i])) {
       recorder += duration;
       if (inCapture(samples[i])) capture += duration;
-      const where = `${name || '(anonymous)'} ${node.callFrame.url.replace(/^https?:\/\/[^/]+/, '')}:${node.callFrame.lineNumber + 1}`;
+      const where = frameLabel(node.callFrame);
       selfTime.set(where, (selfTime.get(where) ?? 0) + duration);
     }
   }

@@ -4,6 +4,7 @@
 // Several profiles of the same phase are added up, so the figures are sums over the files.
 // Usage: node bench/capture/profile_summary.js [--top 25] [--match /sdk/] FILE.cpuprofile...
 import { readFileSync } from 'node:fs';
+import { frameLabel, indexProfile, sampleMs } from '../lib/cpu_profile.js';
 
 const args = process.argv.slice(2);
 /** @param {string} name @param {string} fallback */
@@ -29,38 +30,28 @@ let busy = 0;
 let matched = 0;
 
 for (const file of args) {
-  /** @type {{ nodes: { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, children?: number[] }[], samples: number[], timeDeltas: number[] }} */
+  /** @type {import('../lib/cpu_profile.js').Profile} */
   const profile = JSON.parse(readFileSync(file, 'utf8'));
-  /** @type {Map<number, number>} */
-  const parent = new Map();
-  /** @type {Map<number, (typeof profile.nodes)[number]>} */
-  const byId = new Map();
-  for (const node of profile.nodes) {
-    byId.set(node.id, node);
-    for (const child of node.children ?? []) parent.set(child, node.id);
-  }
-  /** @param {(typeof profile.nodes)[number]} node */
-  const label = (node) => {
-    const { functionName, url, lineNumber } = node.callFrame;
-    const where = url ? ` ${url.replace(/^https?:\/\/[^/]+/, '')}:${lineNumber + 1}` : '';
-    return `${functionName || '(anonymous)'}${where}`;
-  };
+  const { byId, parent } = indexProfile(profile);
+  /** @param {number} id */
+  const nodeOf = (id) => /** @type {import('../lib/cpu_profile.js').ProfileNode} */ (byId.get(id));
   for (let i = 0; i < profile.samples.length; i++) {
-    const ms = (i + 1 < profile.timeDeltas.length ? profile.timeDeltas[i + 1] : 0) / 1000;
-    const leaf = /** @type {(typeof profile.nodes)[number]} */ (byId.get(profile.samples[i]));
+    const ms = sampleMs(profile, i);
+    const leaf = nodeOf(profile.samples[i]);
     if (leaf.callFrame.functionName === '(idle)') continue;
     busy += ms;
     /** @type {Set<string>} */
     const seen = new Set();
     let onMatch = MATCH === '';
     for (let id = /** @type {number | undefined} */ (leaf.id); id !== undefined; id = parent.get(id)) {
-      const node = /** @type {(typeof profile.nodes)[number]} */ (byId.get(id));
+      const node = nodeOf(id);
       if (MATCH && node.callFrame.url.includes(MATCH)) onMatch = true;
-      seen.add(label(node));
+      seen.add(frameLabel(node.callFrame));
     }
     if (!onMatch) continue;
     matched += ms;
-    self.set(label(leaf), (self.get(label(leaf)) ?? 0) + ms);
+    const own = frameLabel(leaf.callFrame);
+    self.set(own, (self.get(own) ?? 0) + ms);
     for (const name of seen) total.set(name, (total.get(name) ?? 0) + ms);
   }
 }
