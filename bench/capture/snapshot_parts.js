@@ -173,7 +173,7 @@ async function main() {
           const tab = await context.newPage();
           await tab.goto(`${site.origin}/big.html`);
           await sleep(150);
-          const result = await tab.evaluate(inPage, { build: `${build}`, mode, repeats: mode === 'cold' ? REPEATS : 1 });
+          const result = await tab.evaluate(inPage, { build, mode, repeats: mode === 'cold' ? REPEATS : 1 });
           await context.close();
           const figures = raw[build];
           figures[mode].push(result.times[0]);
